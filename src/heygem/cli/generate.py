@@ -1,0 +1,56 @@
+"""heygem generate --video TEMPLATE --audio AUDIO -o OUT.mp4"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import Settings
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="make one video: the template's person speaking the audio")
+    p.add_argument("--video", required=True, help="template video of the person talking")
+    p.add_argument("--audio", required=True, help="driving speech (wav, mp3, m4a, aac, flac, ogg, or a video's track)")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 path")
+    p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
+    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
+    p.add_argument("--batch-size", type=int, default=16, help="frames per engine call")
+    p.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better, 18 visually lossless)")
+    p.add_argument("--preset", default="veryfast", help="x264 preset (ultrafast ... veryslow)")
+    p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
+
+
+def engine_options(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    from ..errors import InputError
+
+    out = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"engine option must be KEY=VALUE, got {pair!r}")
+        out.append((key.strip(), value.strip()))
+    return tuple(out)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from .. import devices, pipeline
+    from ..options import EncodeOptions, GenerateOptions
+    from .progress import TerminalProgress
+
+    device = devices.report(args.device or settings.device)
+    print(device.message)
+    options = GenerateOptions(
+        engine=args.engine,
+        device=device.device,
+        batch_size=args.batch_size,
+        encode=EncodeOptions(crf=args.crf, preset=args.preset),
+        engine_options=engine_options(args.engine_option),
+    )
+    with TerminalProgress() as progress:
+        result = pipeline.run(args.video, args.audio, args.output, options, settings, progress)
+    print(
+        f"wrote {result.output}: {result.frames} frames at {float(result.fps):.2f} fps, "
+        f"{result.seconds:.1f} s ({result.render_fps:.1f} frames/s) on {result.device}, engine {result.engine}"
+    )
+    return 0

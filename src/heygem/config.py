@@ -1,0 +1,75 @@
+"""Settings from the environment (HEYGEM_*); front ends override them from their flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    """Where uploads, template caches, outputs, the job store and logs live."""
+    host: str = "127.0.0.1"
+    port: int = 7860
+    device: str = "auto"
+    api_token: str | None = None
+    """When set, every API route and the web UI require it (bearer token)."""
+    max_video_bytes: int = 500 * MB
+    max_audio_bytes: int = 100 * MB
+    gpu_jobs: int = 1
+    """Jobs allowed on one GPU at once (each must also fit the free memory)."""
+    cpu_jobs: int = 1
+    """Jobs run at once on the CPU."""
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            data_dir=Path(env.get("HEYGEM_DATA_DIR", str(defaults.data_dir))),
+            host=env.get("HEYGEM_HOST", defaults.host),
+            port=int(env.get("HEYGEM_PORT", defaults.port)),
+            device=env.get("HEYGEM_DEVICE", defaults.device),
+            api_token=env.get("HEYGEM_API_TOKEN") or None,
+            max_video_bytes=int(float(env.get("HEYGEM_MAX_VIDEO_MB", 500)) * MB),
+            max_audio_bytes=int(float(env.get("HEYGEM_MAX_AUDIO_MB", 100)) * MB),
+            gpu_jobs=int(env.get("HEYGEM_GPU_JOBS", defaults.gpu_jobs)),
+            cpu_jobs=int(env.get("HEYGEM_CPU_JOBS", defaults.cpu_jobs)),
+            log_level=env.get("HEYGEM_LOG_LEVEL", defaults.log_level).upper(),
+        )
+
+    def with_overrides(self, **changes) -> "Settings":
+        """Copy with the given fields changed; None values are ignored (flags not given)."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "data_dir" in changes:
+            changes["data_dir"] = Path(changes["data_dir"])
+        return replace(self, **changes)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.data_dir / "templates"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.data_dir / "outputs"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "logs" / "heygem.log"
+
+    @property
+    def job_db(self) -> Path:
+        return self.data_dir / "jobs.sqlite3"

@@ -1,0 +1,86 @@
+"""The one module that asks torch about CUDA: resolve a device name, describe it, probe memory."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .errors import DeviceError
+
+log = logging.getLogger("heygem.devices")
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    device: str  # "cpu" or "cuda:N"
+    message: str  # one line for users and the log
+
+
+def _cuda_problem() -> str | None:
+    """None when CUDA is usable, else why not."""
+    try:
+        import torch
+    except ImportError:
+        return "PyTorch is not installed"
+    if not torch.backends.cuda.is_built():
+        return "this PyTorch build has no CUDA support"
+    if not torch.cuda.is_available():
+        return "no NVIDIA GPU or driver found"
+    return None
+
+
+def resolve(spec: str = "auto") -> str:
+    """Turn "auto" | "cpu" | "cuda" | "cuda:N" into a concrete device name; explicit CUDA without one is an error."""
+    spec = (spec or "auto").strip().lower()
+    if spec == "cpu":
+        return "cpu"
+    if spec == "auto":
+        return "cuda:0" if _cuda_problem() is None else "cpu"
+    if spec == "cuda" or spec.startswith("cuda:"):
+        problem = _cuda_problem()
+        if problem:
+            raise DeviceError(f"device {spec!r} requested but CUDA is not usable: {problem}")
+        import torch
+
+        index = int(spec.split(":", 1)[1]) if ":" in spec else 0
+        if index >= torch.cuda.device_count():
+            raise DeviceError(f"device {spec!r} requested but only {torch.cuda.device_count()} GPU(s) exist")
+        return f"cuda:{index}"
+    raise DeviceError(f"unknown device {spec!r}: use auto, cpu, cuda or cuda:N")
+
+
+def memory(device: str) -> tuple[int, int]:
+    """(free, total) bytes on a CUDA device; (0, 0) on the CPU."""
+    if not device.startswith("cuda"):
+        return 0, 0
+    import torch
+
+    free, total = torch.cuda.mem_get_info(torch.device(device))
+    return int(free), int(total)
+
+
+def report(spec: str = "auto") -> DeviceReport:
+    """Resolve and describe the device in the words start_app.sh and the UI print."""
+    device = resolve(spec)
+    if device.startswith("cuda"):
+        import torch
+
+        free, total = memory(device)
+        name = torch.cuda.get_device_name(torch.device(device))
+        message = f"CUDA detected: {name}, {free / GIB:.1f}/{total / GIB:.1f} GiB — GPU acceleration on"
+    else:
+        why = "cpu requested" if spec == "cpu" else _cuda_problem() or "cpu requested"
+        message = f"No usable GPU ({why}) — running on CPU"
+    return DeviceReport(device, message)
+
+
+def release(device: str) -> None:
+    """Give cached GPU memory back after a job."""
+    if device.startswith("cuda"):
+        import gc
+
+        import torch
+
+        gc.collect()
+        torch.cuda.empty_cache()

@@ -1,0 +1,63 @@
+"""The small interface every lip-sync engine implements.
+
+Life cycle for one job: `Engine(device, options)` -> `prepare(job)` once -> `render(batch)` for
+each batch of base frames, in output order -> `release()`. The pipeline owns decoding and encoding;
+an engine only turns base frames into finished frames.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+
+from ..config import Settings
+from ..types import AudioAnalysis, MotionPlan, VideoInfo
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """Everything an engine may use for one output video."""
+
+    video: VideoInfo  # the template, as normalised frames
+    template: Any  # analysis.template.TemplateAnalysis, or None for engines that need no face analysis
+    audio: AudioAnalysis
+    plan: MotionPlan
+
+
+@dataclass(frozen=True)
+class FrameBatch:
+    """Consecutive output frames: their indices, the template frame under each, and its pixels."""
+
+    output_indices: np.ndarray  # (b,) int
+    base_indices: np.ndarray  # (b,) int, template frame index per output frame
+    frames: list[np.ndarray]  # b RGB uint8 arrays (height, width, 3)
+
+
+class Engine(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    needs_face_analysis: ClassVar[bool] = True
+
+    @classmethod
+    def unavailable_reason(cls, settings: Settings, options: Mapping[str, str]) -> str | None:
+        """None when the engine can run here, else what is missing and how to provide it."""
+        return None
+
+    def __init__(self, device: str, settings: Settings, options: Mapping[str, str]):
+        self.device = device
+        self.settings = settings
+        self.options = dict(options)
+
+    def prepare(self, job: RenderJob) -> None:
+        """Per-job set-up (e.g. choose donor frames); called once before the first render()."""
+        self.job = job
+
+    @abstractmethod
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        """Finished RGB frames, one per input frame, same size."""
+
+    def release(self) -> None:
+        """Free models and device memory; the engine is not used again."""

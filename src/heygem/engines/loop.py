@@ -1,0 +1,16 @@
+"""The template looped under the new audio, mouth unchanged: the baseline every engine must beat."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Engine, FrameBatch
+
+
+class LoopEngine(Engine):
+    name = "loop"
+    description = "template looped with no lip change (baseline for evaluation)"
+    needs_face_analysis = False
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        return batch.frames

@@ -1,0 +1,37 @@
+"""Input and output path checks shared by decode and encode: fail early, name the file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import InputError, OutputError
+
+
+def input_file(path: str | os.PathLike, kind: str) -> Path:
+    """A readable, non-empty regular file, or an InputError saying what is wrong with it."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{kind} file not found: {p}")
+    if p.is_dir():
+        raise InputError(f"{kind} path is a directory, not a file: {p}")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{kind} file is not readable (permissions): {p}")
+    if p.stat().st_size == 0:
+        raise InputError(f"{kind} file is empty (0 bytes): {p}")
+    return p
+
+
+def output_file(path: str | os.PathLike) -> Path:
+    """An output path whose folder exists (or can be made) and is writable."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"output path is a directory, not a file: {p}")
+    folder = p.parent if str(p.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from exc
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"output folder is not writable: {folder}")
+    return p

@@ -1,0 +1,119 @@
+"""Streaming encode: RGB frames + the driving audio -> H.264/AAC mp4, written to a temporary
+name and renamed only when complete, so a failed or canceled run leaves no half file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from ..errors import OutputError
+from ..options import EncodeOptions
+from .checks import output_file
+from .decode import iter_audio, probe_audio
+
+log = logging.getLogger("heygem.media")
+
+AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
+
+
+class VideoWriter:
+    """Write frames one at a time; the audio track is interleaved as the video advances.
+
+    Use as a context manager: leaving it normally finishes and renames the file, leaving it
+    with an exception deletes the temporary file.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: Fraction,
+        audio_path: str | Path | None = None,
+        options: EncodeOptions = EncodeOptions(),
+    ):
+        self.path = output_file(path)
+        self.fps = Fraction(fps)
+        self._temp = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:8]}.partial.mp4")
+        try:
+            self._container = av.open(str(self._temp), "w", format="mp4", options={"movflags": "+faststart"})
+        except (av.error.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot write output file ({exc}): {self.path}") from exc
+        self._video = self._container.add_stream("libx264", rate=self.fps)
+        self._video.width, self._video.height = width, height
+        self._video.pix_fmt = "yuv420p"
+        self._video.options = {"crf": str(options.crf), "preset": options.preset}
+        self._frames_written = 0
+        self._audio = None
+        self._audio_samples = 0
+        if audio_path is not None:
+            self._add_audio(audio_path, options.audio_bitrate)
+
+    def _add_audio(self, audio_path: str | Path, bitrate: int) -> None:
+        info = probe_audio(audio_path)
+        rate = info.sample_rate if info.sample_rate in AAC_RATES else 48000
+        layout = "mono" if info.channels == 1 else "stereo"
+        self._audio = self._container.add_stream("aac", rate=rate)
+        self._audio.layout = layout
+        self._audio.bit_rate = bitrate
+        self._audio_rate = rate
+        self._audio_frames: Iterator[av.AudioFrame] | None = iter_audio(audio_path, rate, layout, "fltp")
+
+    def _mux(self, packets) -> None:
+        self._container.mux(packets)
+
+    def _write_audio_until(self, seconds: float | None) -> None:
+        """Encode audio up to `seconds` (None: all of it) so the file stays interleaved."""
+        if self._audio is None or self._audio_frames is None:
+            return
+        while seconds is None or self._audio_samples < seconds * self._audio_rate:
+            frame = next(self._audio_frames, None)
+            if frame is None:
+                self._audio_frames = None
+                return
+            frame.pts = None
+            self._audio_samples += frame.samples
+            self._mux(self._audio.encode(frame))
+
+    def write(self, rgb: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame.pts = self._frames_written
+        self._mux(self._video.encode(frame))
+        self._frames_written += 1
+        self._write_audio_until(self._frames_written / float(self.fps))
+
+    @property
+    def frames_written(self) -> int:
+        return self._frames_written
+
+    def finish(self) -> Path:
+        self._mux(self._video.encode(None))
+        if self._audio is not None:
+            self._write_audio_until(None)
+            self._mux(self._audio.encode(None))
+        self._container.close()
+        os.replace(self._temp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self._container.close()
+        except (av.error.FFmpegError, OSError, ValueError):
+            pass  # closing a broken container can fail too; the temp file goes either way
+        self._temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort()

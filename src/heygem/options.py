@@ -1,0 +1,28 @@
+"""Options with documented defaults, kept apart from results (types.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    crf: int = 18
+    """x264 constant rate factor: 18 is visually lossless for talking heads."""
+    preset: str = "veryfast"
+    """x264 speed/size trade-off; slower presets give smaller files at the same quality."""
+    audio_bitrate: int = 192_000
+    """AAC bit rate of the output's audio track."""
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    engine: str = "default"
+    """Lip-sync engine name (see `heygem engines`); "default" picks the weight-free engine."""
+    device: str = "auto"
+    """"auto" (CUDA when usable, else CPU), "cpu", "cuda" or "cuda:N"."""
+    batch_size: int = 16
+    """Frames rendered per engine call; smaller uses less memory."""
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    engine_options: tuple[tuple[str, str], ...] = ()
+    """Engine-specific settings as (key, value) pairs, e.g. (("checkpoint", "/models/w.pth"),)."""

@@ -1,0 +1,83 @@
+"""Plain data passed between stages: frozen dataclasses, numpy arrays, no magic keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ProgressCallback = Callable[[float, str], None]
+"""Called with (fraction done in 0..1, stage message such as "rendering 120/300")."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """A video as the pipeline sees it: size after normalisation, constant frame rate."""
+
+    path: Path
+    width: int  # after rotation, downscaling to 1080p and rounding to even
+    height: int
+    fps: Fraction  # constant output rate (a variable-rate input is resampled to its average)
+    frame_count: int  # frames at that constant rate
+    codec: str
+    source_width: int  # as stored in the file, before rotation
+    source_height: int
+    rotation: int  # degrees counter-clockwise applied to display the stored frames
+    has_audio: bool
+
+    @property
+    def duration(self) -> float:
+        return self.frame_count / float(self.fps)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    path: Path
+    duration: float
+    sample_rate: int
+    channels: int
+    codec: str
+
+
+@dataclass(frozen=True)
+class AudioAnalysis:
+    """Driving audio reduced to what the motion stage needs, one row per output video frame."""
+
+    samples: np.ndarray  # float32 mono at sample_rate
+    sample_rate: int
+    fps: Fraction
+    frame_count: int  # output video frames: the audio's duration rounded to whole frames
+    loudness: np.ndarray  # (frame_count,) RMS in dBFS
+    speech: np.ndarray  # (frame_count,) bool, voice activity
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (frame_count, F)
+
+
+@dataclass(frozen=True)
+class MotionPlan:
+    """Per output frame: which template frame is the base, and what the mouth should look like."""
+
+    base_indices: np.ndarray  # (n,) int, template frame shown under each output frame
+    mouth_targets: np.ndarray | None = None  # (n, D) target mouth descriptors, None when the engine decides
+    speech: np.ndarray | None = None  # (n,) bool
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.base_indices)
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    output: Path
+    frames: int
+    fps: Fraction
+    seconds: float  # wall time of the whole run
+    device: str
+    engine: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def render_fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
