@@ -1,0 +1,28 @@
+"""Shared fixtures: tiny media made with PyAV, and the real clips beside the repo when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mediafactory import speechlike, write_audio, write_video
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TESTMEDIA = SHARED / "testmedia"
+
+
+@pytest.fixture
+def testmedia() -> Path:
+    """../shared/testmedia (real talking-head clips and speech); skips the test when absent."""
+    if not (TESTMEDIA / "video").is_dir():
+        pytest.skip("real test media (../shared/testmedia) not present")
+    return TESTMEDIA
+
+
+@pytest.fixture
+def tiny_media(tmp_path: Path) -> tuple[Path, Path]:
+    """A 1 s 64x48 template (25 fps) and 2 s of speech-like audio."""
+    video = write_video(tmp_path / "template.mp4", 25)
+    audio = write_audio(tmp_path / "speech.wav", speechlike(2.0))
+    return video, audio
