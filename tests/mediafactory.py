@@ -36,7 +36,9 @@ def write_video(
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = "yuv420p" if codec != "ffv1" else "yuv444p"
+        if codec == "mpeg4":
+            stream.bit_rate = 4_000_000  # its default rate blurs tiny test frames past recognition
         if rotation is not None:
             stream.set_display_rotation(rotation)
         astream = None

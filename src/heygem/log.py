@@ -10,8 +10,9 @@ from pathlib import Path
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def setup_logging(log_file: Path | None, level: str = "INFO", console: bool = True) -> None:
-    """Console (stderr) plus a rotating file the web UI can tail. Safe to call twice."""
+def setup_logging(log_file: Path | None, level: str = "INFO", console_level: str | None = "INFO") -> None:
+    """Console (stderr, at console_level; None for none) plus a rotating file the web UI can tail.
+    Safe to call twice."""
     root = logging.getLogger("heygem")
     root.setLevel(level)
     for handler in list(root.handlers):
@@ -19,8 +20,10 @@ def setup_logging(log_file: Path | None, level: str = "INFO", console: bool = Tr
             root.removeHandler(handler)
             handler.close()
     handlers: list[logging.Handler] = []
-    if console:
-        handlers.append(logging.StreamHandler(sys.stderr))
+    if console_level:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setLevel(console_level)
+        handlers.append(stream)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(

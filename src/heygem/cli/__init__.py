@@ -15,7 +15,7 @@ from ..config import Settings
 from ..errors import HeyGemError
 
 # Subcommand modules, in the order `heygem --help` lists them.
-COMMANDS = ("generate", "engines")
+COMMANDS = ("generate", "engines", "device")
 
 log = logging.getLogger("heygem.cli")
 
@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env().with_overrides(data_dir=args.data_dir)
     from ..log import setup_logging
 
-    setup_logging(settings.log_file, "DEBUG" if args.verbose else settings.log_level)
+    # The terminal gets printed results and warnings; the log file gets everything.
+    setup_logging(settings.log_file, "DEBUG" if args.verbose else settings.log_level,
+                  console_level="DEBUG" if args.verbose else "WARNING")
     try:
         return int(modules[args.command].run(args, settings) or 0)
     except HeyGemError as exc:

@@ -20,7 +20,9 @@ from .decode import iter_audio, probe_audio
 
 log = logging.getLogger("heygem.media")
 
-AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
+# Kept as is; other rates become 48 kHz. Below 44.1 kHz an AAC frame (1024 samples) outlasts a
+# video frame, and the padded last frame would make the audio track longer than the video.
+OUTPUT_RATES = (48000, 44100)
 
 
 class VideoWriter:
@@ -58,7 +60,7 @@ class VideoWriter:
 
     def _add_audio(self, audio_path: str | Path, bitrate: int) -> None:
         info = probe_audio(audio_path)
-        rate = info.sample_rate if info.sample_rate in AAC_RATES else 48000
+        rate = info.sample_rate if info.sample_rate in OUTPUT_RATES else 48000
         layout = "mono" if info.channels == 1 else "stereo"
         self._audio = self._container.add_stream("aac", rate=rate)
         self._audio.layout = layout

@@ -1,0 +1,44 @@
+import subprocess
+import sys
+
+from testengines import MarkEngine
+
+from heygem.cli import main
+from heygem.engines import registry
+
+registry.register(MarkEngine)
+
+
+def test_generate_prints_summary(tmp_path, tiny_media, capsys):
+    video, audio = tiny_media
+    out = tmp_path / "out.mp4"
+    code = main(["--data-dir", str(tmp_path / "d"), "generate", "--video", str(video), "--audio", str(audio),
+                 "-o", str(out), "--engine", "test-mark", "--device", "cpu"])
+    printed = capsys.readouterr().out
+    assert code == 0 and out.stat().st_size > 1000
+    assert "No usable GPU" in printed and "50 frames at 25.00 fps" in printed and "on cpu" in printed
+
+
+def test_bad_input_exits_2_naming_the_file(tmp_path, tiny_media, capsys):
+    video, _ = tiny_media
+    missing = tmp_path / "nope.wav"
+    code = main(["--data-dir", str(tmp_path / "d"), "generate", "--video", str(video), "--audio", str(missing),
+                 "-o", str(tmp_path / "o.mp4"), "--engine", "loop"])
+    assert code == 2
+    assert f"audio file not found: {missing}" in capsys.readouterr().err
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_unknown_engine_and_cuda_without_gpu_are_clear_errors(tmp_path, tiny_media, capsys):
+    video, audio = tiny_media
+    base = ["--data-dir", str(tmp_path / "d"), "generate", "--video", str(video), "--audio", str(audio), "-o", str(tmp_path / "o.mp4")]
+    assert main(base + ["--engine", "nonesuch"]) == 2
+    assert "unknown engine 'nonesuch'" in capsys.readouterr().err
+    assert main(base + ["--device", "cuda"]) == 2
+    assert "CUDA is not usable" in capsys.readouterr().err
+
+
+def test_help_is_fast_and_imports_no_heavy_modules():
+    code = "import sys, heygem.cli; heygem.cli.build_parser(); print(sorted(m for m in ('torch','cv2','gradio','mediapipe') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

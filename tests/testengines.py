@@ -1,0 +1,45 @@
+"""Engines for tests: real Engine subclasses that need no face, so the pipeline and queue can be
+tested on tiny synthetic media."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from heygem.engines.base import Engine, FrameBatch
+
+
+class MarkEngine(Engine):
+    """Paints a square whose brightness follows the audio loudness (proves audio reaches frames)."""
+
+    name = "test-mark"
+    description = "test engine: loudness square"
+    needs_face_analysis = False
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        out = []
+        for index, frame in zip(batch.output_indices, batch.frames):
+            level = np.clip((self.job.audio.loudness[index] + 60) / 60, 0, 1)
+            frame = frame.copy()
+            frame[:16, :16] = int(level * 255)
+            out.append(frame)
+        return out
+
+
+class SlowEngine(MarkEngine):
+    """MarkEngine that takes `delay` seconds per batch, for cancel and crash tests."""
+
+    name = "test-slow"
+    delay = 0.2
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        time.sleep(float(self.options.get("delay", self.delay)))
+        return super().render(batch)
+
+
+class FailingEngine(MarkEngine):
+    name = "test-fail"
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        raise RuntimeError("engine exploded on purpose")
