@@ -1,14 +1,22 @@
-"""Driving audio -> per-video-frame loudness and a speech/silence mask."""
+"""Driving audio -> per-video-frame loudness, speech/silence mask and spectral features."""
 
 from __future__ import annotations
 
+import logging
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
 from ..types import AudioAnalysis
 
+log = logging.getLogger("heygem.analysis")
+
 SAMPLE_RATE = 16000
+MEL_BANDS = 40
+HOP = 160  # 10 ms
+WINDOW = 400  # 25 ms
+N_FFT = 512
 
 
 def frame_count(samples: int, sample_rate: int, fps: Fraction) -> int:
@@ -27,23 +35,97 @@ def frame_loudness(samples: np.ndarray, sample_rate: int, fps: Fraction, count: 
     return (10 * np.log10(mean + 1e-10)).astype(np.float32)
 
 
+@lru_cache(maxsize=2)
+def _mel_filters(bands: int = MEL_BANDS, fmin: float = 60.0, fmax: float = 7600.0) -> np.ndarray:
+    """Triangular filters on the HTK mel scale, (bands, N_FFT // 2 + 1)."""
+    mel = lambda f: 2595 * np.log10(1 + f / 700)  # noqa: E731
+    hz = lambda m: 700 * (10 ** (m / 2595) - 1)  # noqa: E731
+    edges = hz(np.linspace(mel(fmin), mel(fmax), bands + 2))
+    bins = np.fft.rfftfreq(N_FFT, 1 / SAMPLE_RATE)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins - lower) / (centre - lower)
+    falling = (upper - bins) / (upper - centre)
+    return np.maximum(0, np.minimum(rising, falling)).astype(np.float32)
+
+
+def log_mel(samples: np.ndarray) -> np.ndarray:
+    """(frames at 100 Hz, MEL_BANDS) log mel energies of 16 kHz audio; frame k is centred at k * 10 ms."""
+    padded = np.pad(samples.astype(np.float32), (WINDOW // 2, WINDOW // 2 + HOP))
+    count = max(1, (len(padded) - WINDOW) // HOP + 1)
+    idx = np.arange(WINDOW)[None, :] + HOP * np.arange(count)[:, None]
+    frames = padded[idx] * np.hanning(WINDOW).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames, n=N_FFT, axis=1)) ** 2
+    return np.log(power @ _mel_filters().T + 1e-8).astype(np.float32)
+
+
+def per_video_frame(features_100hz: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
+    """Average 10 ms feature rows over each video frame's span -> (count, F)."""
+    edges = np.round(np.arange(count + 1) / float(fps) * 100).astype(np.int64)
+    edges = np.clip(edges, 0, len(features_100hz))
+    sums = np.concatenate([np.zeros((1, features_100hz.shape[1])), np.cumsum(features_100hz, axis=0)])
+    width = np.maximum(edges[1:] - edges[:-1], 1)[:, None]
+    rows = (sums[np.minimum(edges[:-1] + width[:, 0], len(features_100hz))] - sums[edges[:-1]]) / width
+    return rows.astype(np.float32)
+
+
 def energy_vad(loudness_db: np.ndarray, floor_db: float = -50.0, margin_db: float = 18.0) -> np.ndarray:
-    """Speech where a frame is well above the recording's noise floor (its 10th percentile),
-    with gaps shorter than 3 frames closed so words do not flicker shut."""
+    """Speech where a frame is well above the recording's noise floor (its 10th percentile)."""
     noise = float(np.percentile(loudness_db, 10))
     peak = float(np.percentile(loudness_db, 95))
     threshold = max(floor_db, min(noise + margin_db, peak - 12.0))
-    speech = loudness_db > threshold
-    return _close_gaps(speech, 3)
+    return loudness_db > threshold
 
 
-def _close_gaps(mask: np.ndarray, max_gap: int) -> np.ndarray:
+def speech_probability(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray | None:
+    """Silero VAD speech probability per video frame (its model ships in the silero-vad wheel);
+    None when the package is missing."""
+    try:
+        import torch
+        from silero_vad import load_silero_vad
+    except ImportError:
+        log.warning("silero-vad is not installed; using an energy threshold for speech detection")
+        return None
+    model = _silero()
+    chunk = 512  # 32 ms at 16 kHz, the size the model takes
+    padded = np.pad(samples, (0, chunk - len(samples) % chunk))
+    model.reset_states()
+    with torch.inference_mode():
+        probs = np.array([float(model(torch.from_numpy(padded[i : i + chunk]), SAMPLE_RATE))
+                          for i in range(0, len(padded), chunk)], np.float32)
+    times = (np.arange(count) + 0.5) / float(fps)
+    return np.interp(times, (np.arange(len(probs)) + 0.5) * chunk / SAMPLE_RATE, probs).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _silero():
+    from silero_vad import load_silero_vad
+
+    return load_silero_vad()
+
+
+def _fill_short(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
+    """Flip runs of `value` no longer than max_len frames (inside the clip) to the opposite."""
     out = mask.copy()
-    idx = np.flatnonzero(mask)
-    for a, b in zip(idx[:-1], idx[1:]):
-        if 1 < b - a <= max_gap + 1:
-            out[a:b] = True
+    i = 0
+    while i < len(mask):
+        j = i
+        while j < len(mask) and mask[j] == mask[i]:
+            j += 1
+        if mask[i] == value and j - i <= max_len and i > 0 and j < len(mask):
+            out[i:j] = not value
+        i = j
     return out
+
+
+def speech_mask(samples: np.ndarray, loudness: np.ndarray, fps: Fraction) -> np.ndarray:
+    """Speech where the VAD and the level agree; pauses shorter than ~120 ms stay open (they are
+    within words), blips shorter than ~80 ms are dropped."""
+    energy = energy_vad(loudness)
+    probability = speech_probability(samples, fps, len(loudness))
+    speech = energy if probability is None else (probability > 0.5) & (loudness > float(np.percentile(loudness, 5)) + 6)
+    frames = lambda seconds: max(1, int(round(seconds * float(fps))))  # noqa: E731
+    speech = _fill_short(speech, False, frames(0.12))
+    return _fill_short(speech, True, frames(0.08))
 
 
 def analyze_audio(samples: np.ndarray, fps: Fraction, sample_rate: int = SAMPLE_RATE) -> AudioAnalysis:
@@ -55,5 +137,6 @@ def analyze_audio(samples: np.ndarray, fps: Fraction, sample_rate: int = SAMPLE_
         fps=fps,
         frame_count=count,
         loudness=loudness,
-        speech=energy_vad(loudness),
+        speech=speech_mask(samples, loudness, fps),
+        features=per_video_frame(log_mel(samples), fps, count),
     )
