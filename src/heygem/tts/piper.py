@@ -86,8 +86,8 @@ def _phones(alignments: Any, offset: int, sample_rate: int) -> list[Phone]:
     """Piper's per-symbol sample counts -> phoneme timings.
 
     Piper splits IPA into code points, so stress marks are folded into the next phoneme and
-    length marks and combining diacritics into the previous one; word gaps and punctuation are
-    pauses and get no entry.
+    length marks, combining diacritics and word boundaries into the previous one; punctuation
+    is a pause and gets no entry.
     """
     phones: list[list[Any]] = []
     position = offset
@@ -100,6 +100,8 @@ def _phones(alignments: Any, offset: int, sample_rate: int) -> list[Phone]:
         elif symbol in _SUFFIXES and phones and phones[-1][1] == start:
             phones[-1][1] = position
             phones[-1][2] += symbol
+        elif symbol == " " and phones and phones[-1][1] == start:
+            phones[-1][1] = position  # a word boundary is no pause: the sound runs on
         elif symbol in _NOT_PHONES or symbol in _SUFFIXES:
             pending_start = None
         else:

@@ -21,10 +21,10 @@ _ABBREVIATIONS = {
 }
 
 # A sentence ends at Chinese/Western end punctuation (and closing quotes after it), or at a
-# line break. "." ends one only before a space, a Han character or the end, so 3.14 and
-# example.com stay whole.
+# line break. "." ends one only before a space, a closing quote, a Han character or the end,
+# so 3.14 and example.com stay whole.
 _SENTENCE_END = re.compile(
-    r"(?:[。！？!?；;…]+|\.(?=\s|$|[\u3400-\u9fff]))[\"'”’」』）)\]】]*|\n+"
+    r"(?:[。！？!?；;…]+|\.(?=[\s\"'”’」』）)\]】]|$|[\u3400-\u9fff]))[\"'”’」』）)\]】]*|\n+"
 )
 _CLAUSE_END = re.compile(r"[，,、：:—]+\s*")
 

@@ -51,7 +51,7 @@ def list_voices(include_online: bool | None = None) -> list[Voice]:
     return list(OFFLINE_VOICES + (ONLINE_VOICES if online else ()))
 
 
-def missing(voice: Voice) -> str | None:
+def missing_packages(voice: Voice) -> str | None:
     """The pip command that would make this voice usable, or None when it is ready."""
     return engine(voice).missing(voice)
 
@@ -66,11 +66,11 @@ def resolve(name: str | None, language: str) -> Voice:
     if name is None or name in ("", "auto"):
         for candidate in _PREFERRED[language]:
             voice = _by_name(candidate)
-            if missing(voice) is None:
+            if missing_packages(voice) is None:
                 return voice
         first = _by_name(_PREFERRED[language][0])
         raise EngineUnavailable(
-            f"no {language} voice is installed; for {first.name!r}: {missing(first)}"
+            f"no {language} voice is installed; for {first.name!r}: {missing_packages(first)}"
         )
     known = {v.name: v for v in OFFLINE_VOICES + ONLINE_VOICES}
     voice = known.get(name)
@@ -82,7 +82,7 @@ def resolve(name: str | None, language: str) -> Voice:
             f"voice {name!r} is online (it sends the text to a web service); "
             f"set {ONLINE_ENV}=1 to allow online voices"
         )
-    hint = missing(voice)
+    hint = missing_packages(voice)
     if hint:
         raise EngineUnavailable(f"voice {name!r} needs packages that are not installed: {hint}")
     return voice
