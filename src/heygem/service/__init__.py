@@ -1,0 +1,24 @@
+"""The job service: a persistent, device-aware queue. Front ends call only `JobService`.
+
+    from heygem.service import JobService
+    service = JobService(settings); service.start()
+    job = service.submit("template.mp4", "speech.wav")
+    service.get(job.id).status  # JobStatus.QUEUED / RUNNING / SUCCEEDED ...
+"""
+
+from .jobs import (
+    MAX_ATTEMPTS,
+    Job,
+    JobEvent,
+    JobInputs,
+    JobNotFound,
+    JobStateError,
+    JobStatus,
+    SystemInfo,
+)
+from .service import JobService
+
+__all__ = [
+    "MAX_ATTEMPTS", "Job", "JobEvent", "JobInputs", "JobNotFound", "JobService", "JobStateError",
+    "JobStatus", "SystemInfo",
+]
