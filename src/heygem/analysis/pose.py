@@ -15,7 +15,7 @@ LEFT_EYE = (362, 263)
 UPPER_MIDLINE = (10, 151, 9, 8)  # forehead down to between the brows
 LOWER_MIDLINE = (197, 195, 5, 4)  # nose bridge down to just above the tip
 
-PITCH_OFFSET_DEG = 0.0
+PITCH_OFFSET_DEG = 16.0
 """The forehead-to-nose line leans towards the camera on an upright face; this removes that lean so a
 frontal face reads pitch 0 (measured on frontal photos)."""
 

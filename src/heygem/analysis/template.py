@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from . import cache
 from ..config import Settings
+from ..errors import JobCanceled, NoFaceError
 from ..media.decode import VideoSource
 from ..types import ProgressCallback, VideoInfo
+from .mouth import MOUTH_NAMES, mouth_geometry, teeth_share
+
+log = logging.getLogger("heygem.analysis")
 
 ANALYSIS_VERSION = 1
 """Bump when anything that changes the cached arrays changes; stale caches are recomputed."""
@@ -57,4 +65,105 @@ def load_or_analyze(
 
     Raises NoFaceError when no frame shows a face, JobCanceled when should_cancel() turns true.
     """
-    raise NotImplementedError("template analysis is being written (issue 3)")
+    report = progress or (lambda fraction, message: None)
+    with contextlib.ExitStack() as stack:
+        opened = not isinstance(source, VideoSource)
+        path = Path(source) if opened else source.path
+        sha256 = cache.file_sha256(path)
+        folder = settings.templates_dir / sha256
+        if found := _cached(folder, sha256, path, None if opened else source.info):
+            return found
+        with cache.locked(folder):
+            # Another job may have finished this template while we waited for the lock.
+            if found := _cached(folder, sha256, path, None if opened else source.info):
+                return found
+            if opened:
+                source = stack.enter_context(VideoSource(path))
+            started = time.perf_counter()
+            analysis = analyze(source, sha256, folder, report, should_cancel)
+            arrays = {name: getattr(analysis, name) for name in ARRAYS}
+            cache.write(folder, arrays, _meta(analysis, time.perf_counter() - started))
+            return analysis
+
+
+ARRAYS = ("has_face", "landmarks", "boxes", "pose", "mouth")
+
+
+def _meta(analysis: TemplateAnalysis, seconds: float) -> dict:
+    return {
+        "analysis_version": ANALYSIS_VERSION,
+        "sha256": analysis.sha256,
+        "video": cache.video_info_fields(analysis.video),
+        "mouth_names": list(analysis.mouth_names),
+        "face_frames": int(analysis.has_face.sum()),
+        "seconds": round(seconds, 3),
+    }
+
+
+def _cached(folder: Path, sha256: str, path: Path, info: VideoInfo | None) -> TemplateAnalysis | None:
+    entry = cache.read(folder, ANALYSIS_VERSION, ARRAYS)
+    if entry is None:
+        return None
+    arrays, meta = entry
+    if info is not None and info.frame_count != len(arrays["has_face"]):
+        log.warning("template cache %s has %d frames, the video %d: recomputing",
+                    folder, len(arrays["has_face"]), info.frame_count)
+        return None
+    log.debug("template analysis from cache %s", folder)
+    return TemplateAnalysis(
+        video=info or cache.video_info_from(meta["video"], path),
+        sha256=sha256,
+        cache_dir=folder,
+        mouth_names=tuple(meta["mouth_names"]),
+        **arrays,
+    )
+
+
+def analyze(
+    source: VideoSource,
+    sha256: str,
+    cache_dir: Path,
+    progress: ProgressCallback,
+    should_cancel: Callable[[], bool] | None = None,
+) -> TemplateAnalysis:
+    """Run the landmarker over every frame, then smooth and describe (no cache involved)."""
+    from .face import FaceLandmarker, face_box, head_pose
+    from .smoothing import smooth_landmarks
+
+    info = source.info
+    n = info.frame_count
+    raw = np.full((n, 478, 3), np.nan, np.float32)
+    teeth = np.full(n, np.nan, np.float32)
+    step = max(10, n // 100)  # progress every 10 frames or 1%, whichever is rarer
+    with FaceLandmarker() as landmarker:
+        for i, frame in enumerate(source.read()):
+            if should_cancel is not None and i % 10 == 0 and should_cancel():
+                raise JobCanceled(f"canceled while analysing template frame {i} of {n}")
+            points = landmarker.detect(frame)
+            if points is not None:
+                raw[i] = points
+                # Teeth need the pixels, which are gone after this pass, so they are measured on the
+                # unsmoothed landmarks (the inner-lip polygon moves by a pixel at most).
+                teeth[i] = teeth_share(points, frame)
+            if i % step == 0 or i == n - 1:
+                progress((i + 1) / n, f"analysing template {i + 1}/{n}")
+        multi = landmarker.multi_face_frames
+    has_face = np.isfinite(raw[:, 0, 0])
+    if not has_face.any():
+        raise NoFaceError(f"no face found in any of the {n} frames of the template: {info.path}")
+    if multi:
+        log.warning("%s: several faces in %d of %d frames; following the largest, most central one",
+                    info.path.name, multi, n)
+    landmarks = smooth_landmarks(raw, has_face, float(info.fps))
+    mouth = np.full((n, len(MOUTH_NAMES)), np.nan, np.float32)
+    mouth[has_face, :-1] = mouth_geometry(landmarks[has_face])
+    mouth[:, -1] = teeth
+    pose = np.full((n, 3), np.nan, np.float32)
+    pose[has_face] = head_pose(landmarks[has_face].astype(np.float64))
+    boxes = np.full((n, 4), np.nan, np.float32)
+    boxes[has_face] = face_box(landmarks[has_face])
+    log.info("%s: face in %d of %d frames", info.path.name, int(has_face.sum()), n)
+    return TemplateAnalysis(
+        video=info, sha256=sha256, cache_dir=cache_dir, has_face=has_face, landmarks=landmarks,
+        boxes=boxes, pose=pose, mouth=mouth, mouth_names=MOUTH_NAMES,
+    )

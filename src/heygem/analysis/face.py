@@ -1,0 +1,112 @@
+"""Per-frame face landmarks with MediaPipe's face mesh (478 points, lips and irises in detail).
+
+The model ships inside the mediapipe wheel (0.10.21 is the last release that does) and runs offline
+on the CPU. mediapipe is installed without its declared dependencies (they pull in a GUI OpenCV and
+jax), so it is imported only here, when a landmarker is made.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+
+from ..errors import HeyGemError
+from .mouth import MOUTH_NAMES, mouth_descriptor  # noqa: F401  (the evaluation describes frames from here)
+from .pose import head_pose  # noqa: F401
+
+log = logging.getLogger("heygem.analysis")
+
+POINTS = 478
+
+
+def _face_mesh_module():
+    # MediaPipe's C++ side logs through glog/absl to stderr; keep its start-up chatter out of the
+    # terminal unless the user asked for it.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    try:
+        from mediapipe.python.solutions import face_mesh
+    except ImportError as exc:
+        raise HeyGemError(
+            "face analysis needs mediapipe 0.10.21, installed without its GUI dependencies: "
+            f"pip install --no-deps mediapipe==0.10.21 ({exc})"
+        ) from exc
+    return face_mesh
+
+
+def face_box(landmarks: np.ndarray) -> np.ndarray:
+    """(..., 4) x0, y0, x1, y1: the extent of the landmarks in the image plane."""
+    xy = landmarks[..., :2]
+    return np.concatenate([xy.min(axis=-2), xy.max(axis=-2)], axis=-1)
+
+
+def pick_face(faces: list[np.ndarray], width: int, height: int, previous: np.ndarray | None) -> int:
+    """Index of the face to follow: the one overlapping the previous pick most, else the largest,
+    most central one (area discounted by the distance of its centre from the frame's centre)."""
+    boxes = np.array([face_box(f) for f in faces])
+    if previous is not None:
+        overlap = _iou(boxes, previous)
+        if overlap.max() > 0.3:
+            return int(overlap.argmax())
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    off = np.hypot((centre[:, 0] - width / 2) / width, (centre[:, 1] - height / 2) / height)
+    return int(np.argmax(area * (1.0 - off)))
+
+
+def _iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    lo = np.maximum(boxes[:, :2], box[:2])
+    hi = np.minimum(boxes[:, 2:], box[2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+    return inter / np.maximum(area(boxes) + area(box) - inter, 1e-6)
+
+
+class FaceLandmarker:
+    """Landmarks of one face per frame, tracked from frame to frame (video mode).
+
+    `detect(rgb)` -> (478, 3) float32 in pixels (z in the same pixel scale as x, smaller = nearer
+    the camera, as in MediaPipe) or None when no face is found. When several faces are visible the
+    one to follow is chosen by `pick_face`; `multi_face_frames` counts how often that happened.
+    Use as a context manager (or call close()) to free the graph.
+    """
+
+    MAX_FACES = 2
+
+    def __init__(self, static_images: bool = False, min_confidence: float = 0.5):
+        face_mesh = _face_mesh_module()
+        self._mesh = face_mesh.FaceMesh(
+            static_image_mode=static_images,
+            max_num_faces=self.MAX_FACES,
+            refine_landmarks=True,  # the attention model: finer lips, plus the iris points
+            min_detection_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+        )
+        self._previous_box: np.ndarray | None = None
+        self.multi_face_frames = 0
+
+    def detect(self, rgb: np.ndarray) -> np.ndarray | None:
+        height, width = rgb.shape[:2]
+        result = self._mesh.process(rgb)
+        found = result.multi_face_landmarks
+        if not found:
+            self._previous_box = None
+            return None
+        scale = np.array([width, height, width], np.float32)
+        faces = [np.array([(p.x, p.y, p.z) for p in face.landmark], np.float32) * scale for face in found]
+        chosen = 0
+        if len(faces) > 1:
+            self.multi_face_frames += 1
+            chosen = pick_face(faces, width, height, self._previous_box)
+        self._previous_box = face_box(faces[chosen])
+        return faces[chosen]
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __enter__(self) -> "FaceLandmarker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
