@@ -21,6 +21,9 @@ class GenerateOptions:
     """Lip-sync engine name (see `heygem engines`); "default" picks the weight-free engine."""
     device: str = "auto"
     """"auto" (CUDA when usable, else CPU), "cpu", "cuda" or "cuda:N"."""
+    motion: str = "learned"
+    """How audio drives the mouth: "learned" (mapping learned from the template's own speech, with
+    loudness as fallback) or "loudness" (loudness alone; an evaluation baseline)."""
     batch_size: int = 16
     """Frames rendered per engine call; smaller uses less memory."""
     encode: EncodeOptions = field(default_factory=EncodeOptions)

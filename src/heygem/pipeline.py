@@ -74,7 +74,7 @@ def run(
         t = stage_done("audio analysis", t)
         from .motion.plan import make_plan
 
-        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count))
+        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion)
         t = stage_done("motion plan", t)
         engine = registry.create(engine_cls.name, device, settings, engine_options)
         try:

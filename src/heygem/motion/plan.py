@@ -1,13 +1,78 @@
-"""Audio analysis (+ template analysis) -> the per-frame motion plan."""
+"""Audio analysis + template analysis -> the per-frame motion plan (base frame, target mouth)."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
+from ..errors import InputError
 from ..types import AudioAnalysis, MotionPlan
+from . import mouth_model
+
+log = logging.getLogger("heygem.motion")
+
+MOTIONS = ("learned", "loudness")
 
 
-def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray) -> MotionPlan:
-    """The base frame under each output frame and the speech mask; mouth targets are added by
-    the motion model when a template analysis is available."""
-    return MotionPlan(base_indices=base_indices, speech=audio.speech)
+def _template_audio(template, fps) -> AudioAnalysis | None:
+    """The template's own soundtrack, analysed like the driving audio; None without speech."""
+    from ..analysis.audio import SAMPLE_RATE, analyze_audio
+    from ..media.decode import load_audio
+
+    if not template.video.has_audio:
+        return None
+    try:
+        return analyze_audio(load_audio(template.video.path, SAMPLE_RATE), fps)
+    except InputError as exc:
+        log.info("template soundtrack unusable for learning (%s)", exc)
+        return None
+
+
+def _aligned(rows: np.ndarray, count: int) -> np.ndarray:
+    """Rows cut or edge-padded to count (audio and video lengths differ by a frame or two)."""
+    if len(rows) >= count:
+        return rows[:count]
+    return np.concatenate([rows, np.repeat(rows[-1:], count - len(rows), axis=0)])
+
+
+def rest_shape(descriptors: np.ndarray) -> np.ndarray:
+    """The closed, relaxed mouth of this person: median of their least open fifth of frames."""
+    open_ = descriptors[:, 0]
+    return np.nanmedian(descriptors[open_ <= np.nanpercentile(open_, 20)], axis=0)
+
+
+def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np.ndarray:
+    valid = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
+    descriptors = template.mouth[valid]
+    descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
+    model = None
+    if motion == "learned":
+        own = _template_audio(template, audio.fps)
+        if own is not None:
+            n = template.frame_count
+            features = _aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n)
+            mouth = np.where(np.isfinite(template.mouth), template.mouth, np.nanmean(descriptors, axis=0))
+            model = mouth_model.fit(features, mouth, valid)
+        if model is None:
+            log.warning("template has too little visible speech to learn from; mouth follows loudness")
+    if model is not None:
+        targets = model.predict(mouth_model.audio_features(audio.features, audio.loudness, audio.speech))
+    else:
+        targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
+    low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
+    targets = np.clip(targets, low, high)
+    # Close the mouth in pauses, easing in and out over ~2 frames instead of snapping.
+    speaking = gaussian_filter1d(audio.speech.astype(np.float32), 1.0)[:, None]
+    targets = speaking * targets + (1 - speaking) * rest_shape(descriptors)
+    return gaussian_filter1d(targets, 0.7, axis=0).astype(np.float32)
+
+
+def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: str = "learned") -> MotionPlan:
+    """The base frame under each output frame, the speech mask, and (with a template analysis)
+    the target mouth descriptor of each output frame."""
+    if motion not in MOTIONS:
+        raise InputError(f"unknown motion model {motion!r}; choose from {', '.join(MOTIONS)}")
+    targets = None if template is None else mouth_targets(template, audio, motion)
+    return MotionPlan(base_indices=base_indices, mouth_targets=targets, speech=audio.speech)
