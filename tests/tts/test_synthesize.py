@@ -137,5 +137,18 @@ def test_phoneme_timings_line_up_with_the_sound(voice: str, text: str) -> None:
         inside[round(start * speech.sample_rate) : round(end * speech.sample_rate)] = True
     # Sound happens during phonemes; the gaps (sentence pauses) are quiet.
     assert _rms(speech.samples[~inside]) < 0.05 * _rms(speech.samples[inside])
-    gaps = [b[0] - a[1] for a, b in zip(speech.phonemes, speech.phonemes[1:])]
+    gaps = [b[0] - a[1] for a, b in zip(speech.phonemes, speech.phonemes[1:], strict=False)]
     assert max(gaps) >= SENTENCE_PAUSE_S  # the pause between the two sentences is a gap
+
+
+def test_piper_without_onnx_speaks_without_timings(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("piper", reason="Piper voices not installed")
+    from importlib.util import find_spec
+
+    from heygem.tts import piper
+
+    monkeypatch.setattr(piper, "_loaded", {})  # load the model again, unpatched
+    monkeypatch.setattr(piper, "find_spec", lambda name: None if name == "onnx" else find_spec(name))
+    speech = synthesize("Hello there.", "en-joe")
+    assert speech.phonemes is None
+    _check_speech(speech, 0.4, 2.0)

@@ -15,13 +15,9 @@ import ctypes
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING
 
 from ..errors import EngineUnavailable
 from .types import Phone, Speech, Voice
-
-if TYPE_CHECKING:
-    import numpy as np
 
 _LOG = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from . import zh_numbers
 
@@ -33,23 +34,25 @@ def normalize(text: str, language: str) -> str:
 _NUM = r"\d+(?:\.\d+)?"
 _MEASURES = "元块人个次米克吨件张台辆家份股户万亿美欧英日"
 
-_ZH_RULES: list[tuple[re.Pattern[str], object]] = [
+_ZH_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    # -5 -> 负五: a minus sign, not a hyphen inside a word or a range (3-5)
+    (re.compile(rf"(?<![A-Za-z0-9.])-(?={_NUM})"), "负"),
     # 1,000,000 -> 一百万: thousands groups mark a quantity (and "1,2" stays a list)
-    (re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])"), lambda m: zh_numbers.decimal(m[0].replace(",", ""))),
+    (re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])"),
+     lambda m: zh_numbers.decimal(m[0].replace(",", ""))),
     # 2024-01-05, 2024/1/5 -> 二零二四年一月五日
     (re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"), lambda m: _date(m[1], m[2], m[3])),
     # 12.5% -> 百分之十二点五 (the percentage comes first in Chinese)
-    (re.compile(rf"((?<!\d)-)?({_NUM})\s*%"), lambda m: ("负" if m[1] else "") + "百分之" + zh_numbers.decimal(m[2])),
+    (re.compile(rf"({_NUM})\s*%"), lambda m: "百分之" + zh_numbers.decimal(m[1])),
     # 2024年 -> 二零二四年 (years are read digit by digit)
     (re.compile(r"(?<!\d)(\d{4})(?=\s*年)"), lambda m: zh_numbers.digits(m[1])),
     # 10:30 -> 十点三十分, 9:00 -> 九点
     (re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)"), lambda m: _clock(m[1], m[2])),
     # 1/2 -> 二分之一
-    (re.compile(r"(?<![\d/])(\d+)/(\d+)(?![\d/])"), lambda m: zh_numbers.cardinal(m[2]) + "分之" + zh_numbers.cardinal(m[1])),
+    (re.compile(r"(?<![\d/])(\d+)/(\d+)(?![\d/])"),
+     lambda m: zh_numbers.cardinal(m[2]) + "分之" + zh_numbers.cardinal(m[1])),
     # 3-5, 3~5 -> 三到五
     (re.compile(rf"(?<=\d)\s*[-~]\s*(?={_NUM})"), "到"),
-    # -5 -> 负五 (a minus sign, not a hyphen inside a word)
-    (re.compile(rf"(?<![A-Za-z0-9.])-(?={_NUM})"), "负"),
     # ids and phone numbers: 7+ digits, or a leading zero, are read digit by digit, unless a
     # measure word after them says they count something (1000000元)
     (re.compile(rf"(?<![\d.])(0\d+|\d{{7,}})(?![\d.]|\s*[{_MEASURES}])"), lambda m: zh_numbers.digits(m[1])),
@@ -61,7 +64,7 @@ _ZH_RULES: list[tuple[re.Pattern[str], object]] = [
 ]
 
 # Currency signs go after the amount in Chinese: $5 -> 5美元 (before numbers are rewritten).
-_ZH_CURRENCY = re.compile(rf"([$¥€£])\s*({_NUM})")
+_ZH_CURRENCY = re.compile(rf"([$¥€£])\s*(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|{_NUM})")
 _ZH_CURRENCY_NAMES = {"$": "美元", "¥": "元", "€": "欧元", "£": "英镑"}
 _ZH_SYMBOLS = {"+": "加", "=": "等于", "&": "和", "@": " at ", "~": "到"}
 
@@ -69,7 +72,7 @@ _ZH_SYMBOLS = {"+": "加", "=": "等于", "&": "和", "@": " at ", "~": "到"}
 def _zh(text: str) -> str:
     text = _ZH_CURRENCY.sub(lambda m: m[2] + _ZH_CURRENCY_NAMES[m[1]], text)
     for pattern, replacement in _ZH_RULES:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return "".join(_ZH_SYMBOLS.get(ch, ch) for ch in text)
 
 

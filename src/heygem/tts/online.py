@@ -10,9 +10,13 @@ import asyncio
 import io
 from concurrent.futures import ThreadPoolExecutor
 from importlib.util import find_spec
+from typing import TYPE_CHECKING
 
 from ..errors import EngineUnavailable
 from .types import Speech, Voice
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SAMPLE_RATE = 24_000
 """The service sends 24 kHz mono MP3."""
@@ -50,14 +54,14 @@ def speak(text: str, voice: Voice, speed: float = 1.0) -> Speech:
     return Speech(_decode_mp3(mp3), SAMPLE_RATE, None, voice.name)
 
 
-def _decode_mp3(data: bytes):  # type: ignore[no-untyped-def]
+def _decode_mp3(data: bytes) -> np.ndarray:
     """MP3 bytes -> float32 mono samples at SAMPLE_RATE (in memory; no temp file)."""
     import av
     import numpy as np
 
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    out = []
-    with av.open(io.BytesIO(data), format="mp3") as container:
+    out: list[np.ndarray] = []
+    with av.open(io.BytesIO(data), mode="r", format="mp3") as container:
         for frame in container.decode(audio=0):
             out.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(frame))
     out.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(None))

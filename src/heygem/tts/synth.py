@@ -42,7 +42,7 @@ def synthesize(text: str, voice: str | None = None, speed: float = 1.0) -> Speec
     samples = np.concatenate([p.samples for p in parts])
     phones: tuple[Phone, ...] | None = None
     if all(p.phonemes is not None for p in parts):
-        offset, collected = 0.0, []
+        offset, collected = 0.0, list[Phone]()
         for part in parts:
             collected.extend((s + offset, e + offset, ph) for s, e, ph in part.phonemes or ())
             offset += part.duration

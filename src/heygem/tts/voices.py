@@ -73,10 +73,10 @@ def resolve(name: str | None, language: str) -> Voice:
             f"no {language} voice is installed; for {first.name!r}: {missing_packages(first)}"
         )
     known = {v.name: v for v in OFFLINE_VOICES + ONLINE_VOICES}
-    voice = known.get(name)
-    if voice is None:
+    if name not in known:
         names = ", ".join(v.name for v in list_voices())
         raise InputError(f"unknown voice {name!r}; known voices: {names} (see `heygem voices`)")
+    voice = known[name]
     if voice.online and not online_enabled():
         raise InputError(
             f"voice {name!r} is online (it sends the text to a web service); "
