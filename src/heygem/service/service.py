@@ -7,29 +7,104 @@ same jobs; progress events reach only subscribers in the process that runs the j
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import re
+import threading
+import time
+import uuid
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .. import devices
 from ..config import Settings
+from ..errors import EngineUnavailable, InputError
 from ..options import GenerateOptions
-from .jobs import Job, JobEvent, JobStatus, SystemInfo
+from . import owners
+from .dispatcher import Dispatcher
+from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
+from .scheduler import Estimate, MemoryProbe, Scheduler
+from .store import JobStore, SqliteJobStore
+from .uploads import remove_stale_parts, store_input
+from .worker import JobContext, Runner
 
+log = logging.getLogger("heygem.service")
 Unsubscribe = Callable[[], None]
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _default_runner(*args, **kwargs):
+    from .. import pipeline  # imported on first job, so front ends start fast
+
+    return pipeline.run(*args, **kwargs)
+
+
+def _stem(name: str | None, fallback: str) -> str:
+    return Path(name).stem if name else fallback
 
 
 class JobService:
-    def __init__(self, settings: Settings, device: str | None = None, **_hooks) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        device: str | None = None,
+        *,
+        store: JobStore | None = None,
+        runner: Runner | None = None,
+        memory_probe: MemoryProbe | None = None,
+        estimate: Estimate | None = None,
+    ) -> None:
         """`device`: "auto" | "cpu" | "cuda" | "cuda:N" (default settings.device), resolved once here.
-        Nothing runs until start()."""
-        raise NotImplementedError
+        Nothing runs until start(). The keyword hooks replace the store, pipeline.run, the GPU memory
+        probe and the memory estimate (tests, other deployments)."""
+        self.settings = dataclasses.replace(settings, data_dir=Path(settings.data_dir).resolve())
+        report = devices.report(device or settings.device)
+        self.device, self.device_message = report.device, report.message
+        log.info("job service on %s: %s", self.device, self.device_message)
+        self.store = store or SqliteJobStore(self.settings.job_db, root=self.settings.data_dir)
+        self._subscribers: list[Callable[[JobEvent], None]] = []
+        self._sub_lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._generation = 0  # counts finish/delete events, so wait() never sleeps through one
+        self._live: dict[str, tuple[float, str]] = {}
+        self._scheduler = Scheduler(self.settings, self.device, memory_probe, estimate)
+        self._ctx = JobContext(self.store, self.settings, "", runner or _default_runner, self._emit,
+                               threading.Event(), self._live)
+        self._dispatcher: Dispatcher | None = None
+
+    # --- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Recover jobs left running by dead processes, then start the worker threads."""
-        raise NotImplementedError
+        if self._dispatcher is not None:
+            return
+        self.settings.outputs_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings.uploads_dir.is_dir():
+            remove_stale_parts(self.settings.uploads_dir)
+        self._ctx.owner = owners.new_owner()
+        self._ctx.stopping.clear()
+        self._dispatcher = Dispatcher(self._ctx, self._scheduler)
+        self._dispatcher.start()
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Stop taking jobs; running ones are interrupted at their next frame batch and queued again."""
-        raise NotImplementedError
+        if self._dispatcher is not None:
+            self._dispatcher.stop(timeout)
+            self._dispatcher = None
+
+    def close(self) -> None:
+        """stop() and close the store."""
+        self.stop()
+        self.store.close()
+
+    def __enter__(self) -> "JobService":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- submitting ---------------------------------------------------------------------------
 
     def submit(
         self,
@@ -49,7 +124,12 @@ class JobService:
         Raises InputError (missing/empty/too big file, neither audio nor text), EngineUnavailable,
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
-        raise NotImplementedError
+        options = self._check_options(options)
+        video = self._store_video(video_path)
+        audio = self._store_audio(audio_path, text)
+        job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
+        self._add([job])
+        return job
 
     def submit_batch(
         self,
@@ -66,15 +146,87 @@ class JobService:
 
         All jobs share one new batch_id and are queued together or not at all.
         """
-        raise NotImplementedError
+        options = self._check_options(options)
+        batch_id = uuid.uuid4().hex
+        if videos and (audio is not None or text) and not audios and video is None:
+            spoken = self._store_audio(audio, text)
+            pairs = [(self._store_video(v), spoken) for v in videos]
+        elif audios and video is not None and not videos and audio is None and not text:
+            template = self._store_video(video)
+            pairs = [(template, self._store_audio(a, None)) for a in audios]
+        else:
+            raise InputError("a batch is one audio (or text) with videos=[...], or audios=[...] with one video")
+        jobs = [self._new_job(v, a, options, batch_id, None, text, voice, None) for v, a in pairs]
+        self._add(jobs)
+        return jobs
+
+    def _check_options(self, options: GenerateOptions | None) -> GenerateOptions:
+        from ..engines import registry
+
+        options = options or GenerateOptions()  # device "auto": the service's device
+        engine = registry.get(options.engine)  # EngineUnavailable for an unknown name
+        reason = engine.unavailable_reason(self.settings, dict(options.engine_options))
+        if reason:
+            raise EngineUnavailable(f"engine {engine.name!r} is unavailable: {reason}")
+        if options.batch_size < 1:
+            raise InputError(f"batch size must be at least 1, got {options.batch_size}")
+        if (options.device or "auto").strip().lower() != "auto":
+            devices.resolve(options.device)  # DeviceError now rather than a failed job later
+        return options
+
+    def _store_video(self, path: str | Path) -> tuple[Path, str]:
+        return store_input(path, "video", self.settings.uploads_dir, self.settings.max_video_bytes), Path(path).name
+
+    def _store_audio(self, path: str | Path | None, text: str | None) -> tuple[Path | None, str | None]:
+        if path is not None and text:
+            raise InputError("give either an audio file or text to speak, not both")
+        if path is None:
+            if not text or not text.strip():
+                raise InputError("give an audio file or text to speak")
+            return None, None
+        return store_input(path, "audio", self.settings.uploads_dir, self.settings.max_audio_bytes), Path(path).name
+
+    def _new_job(self, video: tuple[Path, str], audio: tuple[Path | None, str | None], options: GenerateOptions,
+                 batch_id: str | None, name: str | None, text: str | None, voice: str | None,
+                 job_id: str | None) -> Job:
+        if job_id is not None and not JOB_ID.fullmatch(job_id):
+            raise InputError(f"job id must be 1-64 letters, digits, '-' or '_', got {job_id!r}")
+        inputs = JobInputs(video=video[0], audio=audio[0], video_name=video[1], audio_name=audio[1],
+                           text=text if audio[0] is None else None, voice=voice)
+        return Job(
+            id=job_id or uuid.uuid4().hex, batch_id=batch_id,
+            name=name or f"{_stem(video[1], 'video')} + {_stem(audio[1], 'text')}",
+            status=JobStatus.QUEUED, progress=0.0, stage="queued", inputs=inputs, options=options,
+            output=None, error=None, attempts=0, device=None, created_at=time.time(),
+        )
+
+    def _add(self, jobs: list[Job]) -> None:
+        self.store.add(jobs)
+        for job in jobs:
+            log.info("job %s queued: %s", job.id, job.name)
+            self._emit(JobEvent("submitted", job))
+        if self._dispatcher is not None:
+            self._dispatcher.wake()
+
+    # --- reading ------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> Job:
         """The job's current state (live progress when this process runs it). Raises JobNotFound."""
-        raise NotImplementedError
+        job = self.store.get(job_id)
+        if job is None:
+            raise JobNotFound(f"no job with id {job_id!r}")
+        return self._overlay(job)
 
     def find(self, id_prefix: str) -> Job:
         """The one job whose id starts with `id_prefix` (for people typing ids). Raises JobNotFound."""
-        raise NotImplementedError
+        job = self.store.get(id_prefix)
+        if job is not None:
+            return self._overlay(job)
+        matches = self.store.find(id_prefix) if id_prefix else []
+        if len(matches) != 1:
+            raise JobNotFound(f"no job with id {id_prefix!r}" if not matches
+                              else f"several jobs start with {id_prefix!r}: type more of the id")
+        return self._overlay(matches[0])
 
     def list(
         self,
@@ -84,31 +236,102 @@ class JobService:
         limit: int = 20,
     ) -> tuple[list[Job], int]:
         """Newest first: (jobs on this page, total matching)."""
-        raise NotImplementedError
+        if status is None:
+            statuses: list[JobStatus] = []
+        elif isinstance(status, (str, JobStatus)):
+            statuses = [JobStatus(status)]
+        else:
+            statuses = [JobStatus(s) for s in status]
+        jobs, total = self.store.list(statuses, batch_id, offset, limit)
+        return [self._overlay(job) for job in jobs], total
+
+    def _overlay(self, job: Job) -> Job:
+        live = self._live.get(job.id)
+        if live is None or job.status is not JobStatus.RUNNING:
+            return job
+        return dataclasses.replace(job, progress=live[0], stage=live[1])
+
+    # --- changing -----------------------------------------------------------------------------
 
     def cancel(self, job_id: str) -> Job:
         """Queued: canceled now. Running: stops at its next frame batch (status turns canceled then).
         Already finished: unchanged. Raises JobNotFound."""
-        raise NotImplementedError
+        job = self.store.cancel(job_id, time.time())
+        if job.status is JobStatus.RUNNING and self._dispatcher is not None:
+            self._dispatcher.cancel_local(job_id)
+        elif job.status is JobStatus.CANCELED:
+            self._emit(JobEvent("finished", job))
+        return job
 
     def retry(self, job_id: str) -> Job:
         """Queue a failed or canceled job again (same id, attempts reset, at the end of the queue).
         Raises JobNotFound, JobStateError for other states."""
-        raise NotImplementedError
+        job = self.store.retry(job_id, time.time())
+        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        log.info("job %s queued again", job_id)
+        self._emit(JobEvent("submitted", job))
+        if self._dispatcher is not None:
+            self._dispatcher.wake()
+        return job
 
     def delete(self, job_id: str) -> None:
         """Forget the job and remove its output; a running job is canceled first. Raises JobNotFound."""
-        raise NotImplementedError
+        job = self.store.delete(job_id)
+        if job is None:
+            raise JobNotFound(f"no job with id {job_id!r}")
+        if self._dispatcher is not None:
+            self._dispatcher.cancel_local(job_id)  # its worker drops any output it still writes
+        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        log.info("job %s deleted", job_id)
+        self._emit(JobEvent("deleted", job))
+
+    # --- watching -----------------------------------------------------------------------------
 
     def subscribe(self, callback: Callable[[JobEvent], None]) -> Unsubscribe:
         """Call `callback(event)` on every job event in this process; returns a function that unsubscribes.
         Callbacks run on worker threads and must be quick; their exceptions are logged and ignored."""
-        raise NotImplementedError
+        with self._sub_lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._sub_lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, event: JobEvent) -> None:
+        with self._sub_lock:
+            callbacks = list(self._subscribers)
+        for callback in callbacks:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("job event subscriber %r failed", callback)
+        if event.kind in ("finished", "deleted"):
+            with self._changed:
+                self._generation += 1
+                self._changed.notify_all()
 
     def wait(self, job_ids: Sequence[str], timeout: float | None = None) -> list[Job]:
-        """Block until all these jobs are done (or timeout); returns their latest state."""
-        raise NotImplementedError
+        """Block until all these jobs are done (or timeout); returns their latest state.
+        Also sees jobs finished by other processes (it looks at the store at least every 0.5 s)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._changed:
+                generation = self._generation
+            jobs = [self.get(job_id) for job_id in job_ids]
+            left = None if deadline is None else deadline - time.monotonic()
+            if all(job.done for job in jobs) or (left is not None and left <= 0):
+                return jobs
+            with self._changed:
+                if generation == self._generation:  # nothing finished since we looked
+                    self._changed.wait(0.5 if left is None else min(0.5, left))
 
     def system(self) -> SystemInfo:
         """Device, GPU memory, queue length, running jobs, counts per status."""
-        raise NotImplementedError
+        counts = self.store.counts()
+        running, _ = self.list(JobStatus.RUNNING, limit=100)
+        gpu = self._scheduler.probe(self.device) if self.device.startswith("cuda") else None
+        return SystemInfo(self.device, self.device_message, gpu, counts[JobStatus.QUEUED.value], tuple(running),
+                          counts, self._scheduler.limits())
