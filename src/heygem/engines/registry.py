@@ -10,10 +10,11 @@ from ..config import Settings
 from ..errors import EngineUnavailable
 from .base import Engine
 
-DEFAULT_ENGINE = "loop"
+DEFAULT_ENGINE = "mouthbank"
 
 # name -> "module:Class" (relative to heygem.engines)
 _BUILTIN = {
+    "mouthbank": "mouthbank.engine:MouthBankEngine",
     "loop": "loop:LoopEngine",
 }
 _registered: dict[str, type[Engine]] = {}

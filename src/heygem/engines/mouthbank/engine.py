@@ -1,0 +1,50 @@
+"""The default engine: for every output frame, a real mouth from the template itself.
+
+The template shows this person speaking, so it holds real images of their mouth in many shapes
+(teeth and lips at full resolution). Each output frame shows the template frame whose mouth best
+matches what the audio needs (motion plan + donor choice), aligned to the base frame's face and
+blended in below the nose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import NoFaceError
+from ...render.composite import composite
+from ..base import Engine, FrameBatch, RenderJob
+from .bank import load_or_build
+from .donors import choose_donors
+
+
+class MouthBankEngine(Engine):
+    name = "mouthbank"
+    description = "real mouths from the template itself, chosen by the audio (no model weights needed)"
+
+    def prepare(self, job: RenderJob) -> None:
+        super().prepare(job)
+        template = job.template
+        usable = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
+        if not usable.any():
+            raise NoFaceError(f"no frame with a measurable mouth in the template: {job.video.path}")
+        self.donors = choose_donors(
+            job.plan.mouth_targets, template.mouth, template.pose, usable, job.plan.base_indices
+        )
+        self.bank = load_or_build(template)
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        template = self.job.template
+        out = []
+        for index, base_index, frame in zip(batch.output_indices, batch.base_indices, batch.frames):
+            donor = int(self.donors[index])
+            if not template.has_face[base_index] or donor == base_index:
+                out.append(frame)  # no face to change, or the base frame already has this mouth
+                continue
+            out.append(composite(
+                frame, template.landmarks[base_index], np.asarray(self.bank.crops[donor]),
+                self.bank.origins[donor].astype(np.float64), template.landmarks[donor], self.device,
+            ))
+        return out
+
+    def release(self) -> None:
+        self.bank = None

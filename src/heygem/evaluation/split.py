@@ -1,0 +1,49 @@
+"""Split a real clip into a template (first part, with its soundtrack) and driving audio (the rest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..analysis.audio import SAMPLE_RATE
+from ..media.decode import VideoSource, load_audio
+from ..media.encode import VideoWriter
+
+
+@dataclass(frozen=True)
+class Split:
+    template: Path  # first part, re-encoded, with its own audio
+    audio: Path  # the remaining part's audio (16 kHz wav)
+    first_truth_frame: int  # index in the original clip of the first ground-truth frame
+    truth_frames: int
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=rate)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(samples[None, :].astype(np.float32), format="flt", layout="mono")
+        frame.sample_rate = rate
+        for out in av.AudioResampler(format="s16", layout="mono", rate=rate).resample(frame):
+            container.mux(stream.encode(out))
+        container.mux(stream.encode(None))
+    return path
+
+
+def split_clip(clip: Path, folder: Path, template_share: float = 0.6) -> Split:
+    folder.mkdir(parents=True, exist_ok=True)
+    samples = load_audio(clip, SAMPLE_RATE)
+    with VideoSource(clip) as source:
+        info = source.info
+        cut = int(info.frame_count * template_share)
+        cut_sample = int(round(cut / float(info.fps) * SAMPLE_RATE))
+        template_audio = write_wav(folder / "template.wav", samples[:cut_sample])
+        audio = write_wav(folder / "drive.wav", samples[cut_sample:])
+        template = folder / "template.mp4"
+        with VideoWriter(template, info.width, info.height, info.fps, template_audio) as writer:
+            for frame in source.read(0, cut):
+                writer.write(frame)
+    return Split(template, audio, cut, info.frame_count - cut)

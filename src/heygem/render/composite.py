@@ -1,0 +1,93 @@
+"""Blend a donor frame's lower face into a base frame: warp, colour-match, feather.
+
+Pixels go through torch so the same code runs on the CPU and, batched, on a GPU; the mask is
+rasterised with OpenCV at region size (cheap, and not worth a GPU round trip).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .geometry import apply_affine, face_width, fit_affine, invert_affine, lower_face_polygon, STABLE_POINTS
+
+
+def region_box(polygons: list[np.ndarray], margin: float, width: int, height: int) -> tuple[int, int, int, int]:
+    pts = np.concatenate(polygons)
+    x0, y0 = np.floor(pts.min(axis=0) - margin).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0) + margin).astype(int)
+    return max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+
+
+def feathered_mask(polygons: list[np.ndarray], box: tuple[int, int, int, int], feather: float) -> np.ndarray:
+    """1 inside the union of polygons, falling smoothly to 0 at their edge (float32, box size)."""
+    x0, y0, x1, y1 = box
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for poly in polygons:
+        cv2.fillPoly(mask, [np.round(poly - (x0, y0)).astype(np.int32)], 255)
+    # Erode by ~2 sigma first so the blur's tail ends at the polygon edge instead of beyond it.
+    r = max(1, int(round(2 * feather)))
+    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    k = int(6 * feather) | 1
+    return cv2.GaussianBlur(mask, (k, k), feather).astype(np.float32) / 255.0
+
+
+def match_colour(donor: torch.Tensor, base: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-channel gain so the donor's skin at the blend edge has the base's brightness and tint
+    (donor frames come from other moments: light and white balance drift)."""
+    band = (mask > 0.05) & (mask < 0.6)
+    if int(band.sum()) < 20:
+        return donor
+    gain = base[:, band].mean(dim=1) / donor[:, band].mean(dim=1).clamp(min=1.0)
+    return donor * gain.clamp(0.8, 1.25)[:, None, None]
+
+
+def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.ndarray,
+                box: tuple[int, int, int, int]) -> torch.Tensor:
+    """Sample the donor crop (3, h, w) at the base-frame pixels of box through the affine map."""
+    x0, y0, x1, y1 = box
+    base_to_donor = invert_affine(donor_to_base)
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    # Affine of the grid corners is enough: the map is linear, so build it from the matrix.
+    h, w = crop.shape[1:]
+    m = base_to_donor.copy()
+    m[:, 2] -= crop_origin
+    # normalised coordinates for grid_sample (align_corners=True: -1 and 1 are pixel centres)
+    to_norm = np.array([[2.0 / max(w - 1, 1), 0, -1], [0, 2.0 / max(h - 1, 1), -1]])
+    m = to_norm @ np.vstack([m, [0, 0, 1]])
+    coords = np.stack([xs, ys, np.ones_like(xs)], axis=-1).astype(np.float64) @ m.T
+    grid = torch.from_numpy(coords.astype(np.float32)).to(crop.device)[None]
+    return F.grid_sample(crop[None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0]
+
+
+def composite(
+    base: np.ndarray,
+    base_landmarks: np.ndarray,
+    donor_crop: np.ndarray,
+    crop_origin: np.ndarray,
+    donor_landmarks: np.ndarray,
+    device: str = "cpu",
+) -> np.ndarray:
+    """The base frame (RGB uint8) with the donor's lower face blended in; the donor is given as a
+    crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels."""
+    donor_to_base = fit_affine(donor_landmarks[list(STABLE_POINTS), :2], base_landmarks[list(STABLE_POINTS), :2])
+    base_poly = lower_face_polygon(base_landmarks)
+    donor_poly = apply_affine(donor_to_base, lower_face_polygon(donor_landmarks))
+    scale = face_width(base_landmarks)
+    feather = max(1.5, 0.035 * scale)
+    height, width = base.shape[:2]
+    box = region_box([base_poly, donor_poly], 2 * feather, width, height)
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return base
+    mask = torch.from_numpy(feathered_mask([base_poly, donor_poly], box, feather)).to(device)
+    crop = torch.from_numpy(donor_crop).to(device).permute(2, 0, 1).float()
+    donor = warp_region(crop, crop_origin, donor_to_base, box)
+    region = torch.from_numpy(base[y0:y1, x0:x1]).to(device).permute(2, 0, 1).float()
+    donor = match_colour(donor, region, mask)
+    blended = region + (donor - region) * mask[None]
+    out = base.copy()
+    out[y0:y1, x0:x1] = blended.clamp(0, 255).round().byte().permute(1, 2, 0).cpu().numpy()
+    return out
