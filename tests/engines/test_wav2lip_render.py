@@ -19,9 +19,9 @@ from heygem.types import AudioAnalysis, MotionPlan
 W, H, FPS = 160, 120, 25
 
 
-def test_boxes_from_landmarks_pad_below_chin():
-    pts = np.array([[[10, 20], [50, 20], [30, 70]]], float)
-    out = boxes.boxes_from_landmarks(np.concatenate([pts, np.zeros_like(pts)]), np.array([True, False]))
+def test_boxes_pad_below_chin():
+    extent = np.array([[10, 20, 50, 70], [np.nan] * 4])
+    out = boxes.wav2lip_boxes(extent, np.array([True, False]))
     assert out[0].tolist() == pytest.approx([10, 20, 50, 70 + boxes.CHIN_PAD * 50])
     assert out[1].tolist() == [0, 0, 0, 0]
 
@@ -46,7 +46,7 @@ def test_pixel_boxes_clip_and_drop_tiny_faces():
 
 
 def test_mask_is_feathered_and_zero_at_the_box_edge():
-    mask = blend.mouth_mask(200, 180)[..., 0]
+    mask = blend.mouth_mask(200, 180)
     assert mask.shape == (200, 180)
     assert mask[146, 90] > 0.99  # mouth
     assert mask[60, 90] < 0.01  # eyes keep their pixels
@@ -90,12 +90,10 @@ def face_frame(i: int) -> np.ndarray:
 
 
 def stand_in_template(n: int, face_frames: np.ndarray):
-    angles = np.linspace(0, 2 * np.pi, 36, endpoint=False)
-    landmarks = np.zeros((n, 36, 2), np.float32)
-    for i in range(n):
-        landmarks[i, :, 0] = 80 + i % 3 + 30 * np.cos(angles)
-        landmarks[i, :, 1] = 60 + 40 * np.sin(angles)
-    return SimpleNamespace(landmarks=landmarks, has_face=face_frames)
+    """The fields of analysis.template.TemplateAnalysis the engine reads (NaN where no face)."""
+    extent = np.array([[50 + i % 3, 20, 110 + i % 3, 100] for i in range(n)], np.float32)
+    extent[~face_frames] = np.nan
+    return SimpleNamespace(boxes=extent, has_face=face_frames)
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,16 @@ CHIN_PAD = 0.06  # fraction of face height added below the chin (Wav2Lip pads 10
 SMOOTH_FRAMES = 5  # centred moving average, as Wav2Lip's inference does with S3FD boxes
 
 
-def boxes_from_landmarks(landmarks: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """(N, 4) float boxes x0, y0, x1, y1 from (N, K, 2+) landmark pixels; rows of invalid frames are 0."""
-    points = np.asarray(landmarks, dtype=np.float64)[..., :2]
-    boxes = np.zeros((len(points), 4))
+def wav2lip_boxes(extent: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(N, 4) float boxes x0, y0, x1, y1 from the landmark extent per frame, padded below the chin.
+
+    Rows of frames without a face (NaN in the analysis) become 0 and must not be used.
+    """
     valid = np.asarray(valid, dtype=bool)
-    if valid.any():
-        lo = points[valid].min(axis=1)
-        hi = points[valid].max(axis=1)
-        boxes[valid] = np.concatenate([lo, hi], axis=1)
-        boxes[valid, 3] += CHIN_PAD * (hi[:, 1] - lo[:, 1])
+    boxes = np.zeros((len(valid), 4))
+    found = np.asarray(extent, dtype=np.float64)[valid]
+    boxes[valid] = found
+    boxes[valid, 3] += CHIN_PAD * (found[:, 3] - found[:, 1])
     return boxes
 
 

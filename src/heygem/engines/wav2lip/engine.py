@@ -50,8 +50,8 @@ class Wav2LipEngine(Engine):
         log.info("Wav2Lip checkpoint %s on %s (%s)", path, self.device, str(self.dtype).removeprefix("torch."))
         mel = audio.melspectrogram(job.audio.samples)
         self.windows = audio.mel_windows(mel, float(job.audio.fps), job.plan.frame_count)
-        landmarks, valid = _face_track(job.template)
-        smoothed = boxes.smooth_boxes(boxes.boxes_from_landmarks(landmarks, valid), valid)
+        extent, valid = _face_track(job.template)
+        smoothed = boxes.smooth_boxes(boxes.wav2lip_boxes(extent, valid), valid)
         self.boxes, self.valid = boxes.pixel_boxes(smoothed, valid, job.video.width, job.video.height)
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
@@ -103,7 +103,10 @@ def _float_option(options: Mapping[str, str], key: str, default: float) -> float
 
 
 def _face_track(template) -> tuple[np.ndarray, np.ndarray]:
-    """(N, K, 2) landmark pixels and (N,) face-found mask per template frame, from the TemplateAnalysis."""
+    """(N, 4) landmark extent boxes and (N,) face-found mask per template frame, from the TemplateAnalysis."""
     if template is None:
         raise InputError("the Wav2Lip engine needs the template's face analysis")
-    return np.asarray(template.landmarks), np.asarray(template.has_face, dtype=bool)
+    valid = np.asarray(template.has_face, dtype=bool)
+    extent = np.asarray(template.boxes, dtype=np.float64)
+    # A face frame whose box is not finite would crop garbage: treat it as face-less.
+    return extent, valid & np.isfinite(extent).all(axis=1)
