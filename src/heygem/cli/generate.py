@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 from ..config import Settings
 
@@ -10,7 +12,11 @@ from ..config import Settings
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="make one video: the template's person speaking the audio")
     p.add_argument("--video", required=True, help="template video of the person talking")
-    p.add_argument("--audio", required=True, help="driving speech (wav, mp3, m4a, aac, flac, ogg, or a video's track)")
+    speech = p.add_mutually_exclusive_group(required=True)
+    speech.add_argument("--audio", help="driving speech (wav, mp3, m4a, aac, flac, ogg, or a video's track)")
+    speech.add_argument("--text", help="words to speak instead of --audio (Mandarin or English, offline)")
+    p.add_argument("--voice", default=None, help="voice for --text (see `heygem voices`; default: by the text's language)")
+    p.add_argument("--speed", type=float, default=1.0, help="speaking speed for --text, 0.5 to 2.0 (default 1.0)")
     p.add_argument("-o", "--output", required=True, help="output .mp4 path")
     p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
@@ -47,8 +53,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         encode=EncodeOptions(crf=args.crf, preset=args.preset),
         engine_options=engine_options(args.engine_option),
     )
-    with TerminalProgress() as progress:
-        result = pipeline.run(args.video, args.audio, args.output, options, settings, progress)
+    with tempfile.TemporaryDirectory(prefix="heygem-tts-") as tmp:
+        audio = args.audio
+        if args.text is not None:
+            from ..tts import synthesize, write_wav
+
+            speech = synthesize(args.text, args.voice, args.speed)
+            audio = write_wav(speech, Path(tmp) / "speech.wav")
+            print(f"speech: {speech.duration:.1f} s, voice {speech.voice}")
+        with TerminalProgress() as progress:
+            result = pipeline.run(args.video, audio, args.output, options, settings, progress)
     print(
         f"wrote {result.output}: {result.frames} frames at {float(result.fps):.2f} fps, "
         f"{result.seconds:.1f} s ({result.render_fps:.1f} frames/s) on {result.device}, engine {result.engine}"
