@@ -23,11 +23,11 @@ _CANON = 192  # the mask is drawn once at this size and resized to each box
 
 @lru_cache(maxsize=1)
 def _canonical_mask() -> np.ndarray:
-    mask = np.zeros((_CANON, _CANON), np.float32)
+    hard = np.zeros((_CANON, _CANON), np.float32)
     centre = (round(MASK_CENTRE[0] * _CANON), round(MASK_CENTRE[1] * _CANON))
     axes = (round(MASK_AXES[0] * _CANON), round(MASK_AXES[1] * _CANON))
-    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, thickness=-1)
-    mask = cv2.GaussianBlur(mask, (0, 0), FEATHER * _CANON)
+    cv2.ellipse(hard, centre, axes, 0, 0, 360, 1.0, thickness=-1)
+    mask = cv2.GaussianBlur(hard, (0, 0), FEATHER * _CANON)
     ramp = np.clip(np.minimum(np.arange(_CANON) + 0.5, _CANON - 0.5 - np.arange(_CANON)) / (EDGE * _CANON), 0, 1)
     ramp = ramp * ramp * (3 - 2 * ramp)  # smoothstep
     return (mask * ramp[:, None] * ramp[None, :]).astype(np.float32)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ...errors import EngineUnavailable
 
@@ -80,7 +80,7 @@ def read_state_dict(path: Path) -> dict:
     else:
         entries = ", ".join(map(str, list(obj)[:8])) if isinstance(obj, dict) else type(obj).__name__
         raise EngineUnavailable(f"Wav2Lip checkpoint {path} has no 'state_dict' (it holds: {entries})")
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    return {k.removeprefix("module."): v for k, v in state.items()}
 
 
 def _some(keys) -> str:

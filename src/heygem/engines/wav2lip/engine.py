@@ -8,7 +8,7 @@ lower half, run the generator on the whole batch at once, and blend the mouths b
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -44,15 +44,15 @@ class Wav2LipEngine(Engine):
         super().prepare(job)
         if job.audio.sample_rate != audio.SAMPLE_RATE:
             raise InputError(f"Wav2Lip needs {audio.SAMPLE_RATE} Hz audio, got {job.audio.sample_rate} Hz")
+        extent, valid = _face_track(job.template)
+        smoothed = boxes.smooth_boxes(boxes.wav2lip_boxes(extent, valid), valid)
+        self.boxes, self.valid = boxes.pixel_boxes(smoothed, valid, job.video.width, job.video.height)
+        mel = audio.melspectrogram(job.audio.samples)
+        self.windows = audio.mel_windows(mel, float(job.audio.fps), job.plan.frame_count)
         self.dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
         path = locate(self.options.get("checkpoint"), self.settings.models_dir)
         self.model = load_generator(path, self.device, self.dtype)
         log.info("Wav2Lip checkpoint %s on %s (%s)", path, self.device, str(self.dtype).removeprefix("torch."))
-        mel = audio.melspectrogram(job.audio.samples)
-        self.windows = audio.mel_windows(mel, float(job.audio.fps), job.plan.frame_count)
-        extent, valid = _face_track(job.template)
-        smoothed = boxes.smooth_boxes(boxes.wav2lip_boxes(extent, valid), valid)
-        self.boxes, self.valid = boxes.pixel_boxes(smoothed, valid, job.video.width, job.video.height)
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         import cv2
