@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -136,7 +138,7 @@ def analyze(
     teeth = np.full(n, np.nan, np.float32)
     step = max(10, n // 100)  # progress every 10 frames or 1%, whichever is rarer
     with FaceLandmarker() as landmarker:
-        for i, frame in enumerate(source.read()):
+        for i, frame in enumerate(_prefetch(source.read())):
             if should_cancel is not None and i % 10 == 0 and should_cancel():
                 raise JobCanceled(f"canceled while analysing template frame {i} of {n}")
             points = landmarker.detect(frame)
@@ -167,3 +169,41 @@ def analyze(
         video=info, sha256=sha256, cache_dir=cache_dir, has_face=has_face, landmarks=landmarks,
         boxes=boxes, pose=pose, mouth=mouth, mouth_names=MOUTH_NAMES,
     )
+
+
+def _prefetch(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
+    """The same frames, decoded ahead in a thread: decoding (PyAV) and the landmark model both
+    release the GIL, so on two cores they overlap instead of adding up. The thread has stopped
+    when this generator is closed, so the caller may use the source again afterwards."""
+    done = object()
+    buffer: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        buffer.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(exc)
+
+    thread = threading.Thread(target=produce, name="heygem-decode", daemon=True)
+    thread.start()
+    try:
+        while (item := buffer.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full buffer
+            with contextlib.suppress(queue.Empty):
+                buffer.get(timeout=0.05)
+        thread.join()

@@ -1,0 +1,144 @@
+"""Template analysis and its cache, on small videos made here (no test media needed)."""
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+from mediafactory import write_video
+
+from heygem.analysis import template
+from heygem.analysis.cache import ARRAYS, META
+from heygem.analysis.mouth import MOUTH_NAMES
+from heygem.config import Settings
+from heygem.errors import JobCanceled, NoFaceError
+from heygem.media.decode import VideoSource
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def count_runs(monkeypatch):
+    """Counts how often the face work (template.analyze) really runs."""
+    runs = []
+    real = template.analyze
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(template, "analyze", counted)
+    return runs
+
+
+def same(a, b):
+    for name in template.ARRAYS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_portrait_video_is_analysed_and_cached(portrait_video, settings):
+    messages = []
+    analysis = template.load_or_analyze(portrait_video, settings, lambda f, m: messages.append((f, m)))
+    n = analysis.frame_count
+    assert n == 12 and analysis.has_face.all()
+    assert analysis.landmarks.shape == (n, 478, 3) and analysis.landmarks.dtype == np.float32
+    assert analysis.boxes.shape == (n, 4) and analysis.pose.shape == (n, 3)
+    assert analysis.mouth.shape == (n, len(MOUTH_NAMES)) and analysis.mouth_names == MOUTH_NAMES
+    assert np.isfinite(analysis.mouth).all()
+    # The boxes follow the drifting face (up to 8 px of drift).
+    assert np.ptp(analysis.boxes[:, 0]) > 2 and np.ptp(analysis.boxes[:, 0]) < 12
+    assert analysis.cache_dir == settings.templates_dir / analysis.sha256
+    meta = json.loads((analysis.cache_dir / META).read_text())
+    assert meta["analysis_version"] == template.ANALYSIS_VERSION
+    assert meta["video"]["frame_count"] == 12 and meta["video"]["fps"] == "25"
+    assert messages[-1] == (1.0, "analysing template 12/12")
+
+
+def test_second_use_does_no_face_work(portrait_video, settings, count_runs):
+    first = template.load_or_analyze(portrait_video, settings)
+    start = time.perf_counter()
+    second = template.load_or_analyze(portrait_video, settings)
+    assert time.perf_counter() - start < 0.5
+    assert len(count_runs) == 1
+    same(first, second)
+    assert second.video == first.video
+    # an open VideoSource (as the pipeline passes it) hits the same entry
+    with VideoSource(portrait_video) as source:
+        same(template.load_or_analyze(source, settings), first)
+    assert len(count_runs) == 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "meta"])
+def test_damaged_cache_is_recomputed(portrait_video, settings, count_runs, damage):
+    first = template.load_or_analyze(portrait_video, settings)
+    arrays, meta = first.cache_dir / ARRAYS, first.cache_dir / META
+    if damage == "garbage":
+        arrays.write_bytes(b"not an npz at all")
+    elif damage == "truncated":
+        arrays.write_bytes(arrays.read_bytes()[: arrays.stat().st_size // 2])
+    else:
+        meta.write_text("{")
+    again = template.load_or_analyze(portrait_video, settings)
+    assert len(count_runs) == 2
+    same(first, again)
+    template.load_or_analyze(portrait_video, settings)
+    assert len(count_runs) == 2  # and the repaired entry is used again
+
+
+def test_new_analysis_version_recomputes(portrait_video, settings, count_runs, monkeypatch):
+    template.load_or_analyze(portrait_video, settings)
+    monkeypatch.setattr(template, "ANALYSIS_VERSION", template.ANALYSIS_VERSION + 1)
+    analysis = template.load_or_analyze(portrait_video, settings)
+    assert len(count_runs) == 2
+    assert json.loads((analysis.cache_dir / META).read_text())["analysis_version"] == template.ANALYSIS_VERSION
+
+
+def test_concurrent_jobs_compute_once_and_share(portrait_video, settings, count_runs):
+    results, errors = [], []
+
+    def job():
+        try:
+            results.append(template.load_or_analyze(portrait_video, settings))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 3
+    assert len(count_runs) == 1
+    for other in results[1:]:
+        same(results[0], other)
+    leftovers = [p.name for p in results[0].cache_dir.iterdir() if p.name.endswith(".partial")]
+    assert leftovers == []
+
+
+def test_cancel_stops_and_leaves_no_entry(portrait_video, settings, count_runs):
+    with pytest.raises(JobCanceled):
+        template.load_or_analyze(portrait_video, settings, should_cancel=lambda: True)
+    entry = settings.templates_dir / template.cache.file_sha256(portrait_video)
+    assert not (entry / META).exists()
+    assert template.load_or_analyze(portrait_video, settings).has_face.all()  # the lock was released
+
+
+def test_video_without_a_face_is_a_clear_error(tmp_path, settings):
+    video = write_video(tmp_path / "no_face.mp4", 10, size=(160, 120))
+    with pytest.raises(NoFaceError, match=f"no face found in any of the 10 frames of the template: {video}"):
+        template.load_or_analyze(video, settings)
+
+
+def test_frames_without_face_are_marked(tmp_path, settings, portrait_frames):
+    frames = list(portrait_frames[:8])
+    blank = np.full_like(frames[0], 90)
+    frames[3] = frames[4] = blank
+    video = write_video(tmp_path / "gap.mp4", frames)
+    analysis = template.load_or_analyze(video, settings)
+    assert analysis.has_face.tolist() == [True, True, True, False, False, True, True, True]
+    assert np.isnan(analysis.landmarks[3:5]).all() and np.isnan(analysis.mouth[3:5, :-1]).all()
+    assert np.isfinite(analysis.landmarks[5:]).all()
