@@ -1,0 +1,144 @@
+"""HeyGem.ai-compatible routes: POST /easy/submit and GET /easy/query, so its scripts run unchanged.
+
+Like HeyGem.ai, these always answer HTTP 200 and put the outcome in the body's `code`: 10000 ok,
+10002 bad parameter, 10004 task not found, 9999 system error. HeyGem.ai refuses a task while it
+is busy (10001); we queue it instead, so 10001 never comes back. The task `code` becomes the job id.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..config import Settings
+from ..errors import DeviceError, HeyGemError, InputError, OutputError
+from ..service import Job, JobNotFound, JobService, JobStatus
+from .deps import JOB_ID, bearer, get_service, get_settings
+from .schemas import API
+from .sources import download, is_url, local_file
+from .staging import sniff, staging
+
+log = logging.getLogger("heygem.api.easy")
+router = APIRouter(prefix="/easy", tags=["heygem.ai"], dependencies=[Depends(bearer)])
+
+SUCCESS, BAD_PARAMETER, TASK_NOT_FOUND, SYSTEM_ERROR = 10000, 10002, 10004, 9999
+RUNNING, DONE, FAILED = 1, 2, 3
+CODE_CHARS = "1-64 letters, digits, '-' or '_'"
+
+
+class EasySubmit(BaseModel):
+    """HeyGem.ai's submit body. Unknown extra fields (e.g. `digital_auth`) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    audio_url: str = Field(max_length=4096, description="audio file: a path inside the media roots, or http(s) URL")
+    video_url: str = Field(max_length=4096, description="template video: a path inside the media roots, or URL")
+    code: str | int = Field(description=f"task id chosen by the caller ({CODE_CHARS}); query with it")
+    chaofen: int = Field(0, description="super-resolution switch: accepted, not supported (logged)")
+    watermark_switch: int = Field(0, description="watermark switch: accepted, not supported (logged)")
+    pn: int = Field(1, description="accepted and ignored (HeyGem.ai documents it as a fixed value)")
+
+
+class EasyReply(BaseModel):
+    code: int = Field(description="10000 ok, 10002 bad parameter, 10004 task not found, 9999 system error")
+    data: dict[str, Any] = Field(description="query: code, status (1 running, 2 done, 3 failed), progress "
+                                             "(0-100), msg, result, result_url")
+    msg: str
+    success: bool
+
+
+def is_easy(request: Request) -> bool:
+    return request.url.path.startswith("/easy/")
+
+
+def reply(code: int, msg: str, data: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse({"code": code, "data": data or {}, "msg": msg, "success": code == SUCCESS})
+
+
+def error_response(exc: HeyGemError) -> JSONResponse:
+    if isinstance(exc, JobNotFound):
+        return reply(TASK_NOT_FOUND, str(exc))
+    if isinstance(exc, (DeviceError, OutputError)):
+        return reply(SYSTEM_ERROR, str(exc))
+    return reply(BAD_PARAMETER, str(exc))
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
+    return reply(BAD_PARAMETER, "; ".join(problems) or "bad parameter")
+
+
+def _fetch(value: str, kind: str, folder: Path, settings: Settings, roots: tuple[Path, ...]) -> Path:
+    value = value.strip()
+    if not value:
+        raise InputError(f"{kind}_url is empty")
+    path = download(value, folder, settings, kind) if is_url(value) else local_file(value, roots, kind)
+    sniff(path, kind, f"{kind}_url {value!r}")
+    return path
+
+
+def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...]) -> Job:
+    code = str(body.code).strip()
+    if not JOB_ID.fullmatch(code):
+        raise InputError(f"code must be {CODE_CHARS}, got {code!r}")
+    try:
+        taken = service.get(code)
+    except JobNotFound:
+        taken = None
+    if taken is not None:  # checked before copying any file
+        raise InputError(f"code {code!r} is already used by a {taken.status.value} job; submit with a new code")
+    for field, value in (("chaofen", body.chaofen), ("watermark_switch", body.watermark_switch)):
+        if value:
+            log.info("task %s: %s=%s is not supported and is ignored", code, field, value)
+    with staging(settings) as folder:
+        video = _fetch(body.video_url, "video", folder, settings, roots)
+        audio = _fetch(body.audio_url, "audio", folder, settings, roots)
+        return service.submit(video, audio, job_id=code)
+
+
+def _task(job: Job) -> dict[str, Any]:
+    done = job.status is JobStatus.SUCCEEDED
+    status = DONE if done else FAILED if job.status in (JobStatus.FAILED, JobStatus.CANCELED) else RUNNING
+    return {
+        "code": job.id,
+        "status": status,
+        "progress": 100 if done else int(job.progress * 100),
+        "msg": job.error or job.stage,
+        # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs.
+        "result": f"/{job.output.name}" if done and job.output else "",
+        "result_url": f"{API}/jobs/{job.id}/result" if done else "",
+    }
+
+
+@router.post("/submit", response_model=EasyReply, summary="Queue a task (HeyGem.ai compatible)")
+def submit(request: Request, body: EasySubmit, service: Annotated[JobService, Depends(get_service)],
+           settings: Annotated[Settings, Depends(get_settings)]) -> JSONResponse:
+    try:
+        job = _submit(body, service, settings, request.app.state.media_roots)
+    except HeyGemError as exc:
+        log.info("easy/submit refused: %s", exc)
+        return error_response(exc)
+    except Exception:
+        log.exception("easy/submit failed")
+        return reply(SYSTEM_ERROR, "system error (see the server log)")
+    return reply(SUCCESS, "success", {"code": job.id})
+
+
+@router.get("/query", response_model=EasyReply, summary="A task's status and progress (HeyGem.ai compatible)")
+def query(service: Annotated[JobService, Depends(get_service)],
+          code: Annotated[str | None, Query(max_length=200, description="the task code given at submit")] = None,
+          ) -> JSONResponse:
+    if not code or not code.strip():
+        return reply(BAD_PARAMETER, "code is required")
+    try:
+        return reply(SUCCESS, "success", _task(service.get(code.strip())))
+    except HeyGemError as exc:
+        return error_response(exc)
+    except Exception:
+        log.exception("easy/query failed")
+        return reply(SYSTEM_ERROR, "system error (see the server log)")

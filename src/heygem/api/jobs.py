@@ -1,0 +1,216 @@
+"""REST routes for jobs and batches (/api/v1). Thin: check the request, stage uploads, call the service."""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
+from fastapi.responses import FileResponse, StreamingResponse
+
+from ..config import Settings
+from ..errors import InputError
+from ..options import EncodeOptions, GenerateOptions
+from ..service import JobService, JobStateError, JobStatus
+from .deps import ID_PATTERN, bearer, get_service, get_settings
+from .errors import Gone
+from .limits import MAX_BATCH_FILES
+from .schemas import API, BatchOut, ErrorOut, JobOut, JobPage
+from .staging import stage_upload, staging
+from .zipstream import member_names, stream_zip
+
+router = APIRouter(tags=["jobs"], dependencies=[Depends(bearer)])
+
+ID = ID_PATTERN
+JobId = Annotated[str, Path(pattern=ID, description="job id")]
+BatchId = Annotated[str, Path(pattern=ID, description="batch id")]
+Service = Annotated[JobService, Depends(get_service)]
+Config = Annotated[Settings, Depends(get_settings)]
+Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+MAX_TEXT = 20_000
+
+ERROR = {"model": ErrorOut}
+SUBMIT_ERRORS = {400: {"description": "bad input", **ERROR}, 413: {"description": "a file is too big", **ERROR},
+                 415: {"description": "a file is not the media it should be", **ERROR}}
+NOT_FOUND = {404: {"description": "no such job", **ERROR}}
+CONFLICT = {409: {"description": "not possible in the job's current state", **ERROR}}
+
+
+def job_options(
+    engine: Annotated[str, Form(max_length=64, description='lip-sync engine ("default": the weight-free one)')]
+    = "default",
+    motion: Annotated[Literal["learned", "loudness"], Form(description="how audio drives the mouth")] = "learned",
+    batch_size: Annotated[int, Form(ge=1, le=256, description="frames per engine call")] = 16,
+    crf: Annotated[int, Form(ge=0, le=51, description="x264 quality (lower is better)")] = 18,
+    preset: Annotated[Preset, Form(description="x264 speed/size trade-off")] = "veryfast",
+) -> GenerateOptions:
+    return GenerateOptions(engine=engine, motion=motion, batch_size=batch_size,
+                           encode=EncodeOptions(crf=crf, preset=preset))
+
+
+Options = Annotated[GenerateOptions, Depends(job_options)]
+Text = Annotated[str | None, Form(max_length=MAX_TEXT, description="words to speak (instead of audio)")]
+Voice = Annotated[str | None, Form(max_length=100, description="text-to-speech voice (default: by language)")]
+
+
+def _given(upload: UploadFile | None) -> UploadFile | None:
+    # Browsers send an empty, nameless part for a file input left blank.
+    return upload if upload is not None and (upload.filename or upload.size) else None
+
+
+def _spoken(audio: UploadFile | None, text: str | None) -> tuple[UploadFile | None, str | None]:
+    audio, text = _given(audio), (text if text and text.strip() else None)
+    if audio is None and text is None:
+        raise InputError("give an audio file or text to speak")
+    if audio is not None and text is not None:
+        raise InputError("give either an audio file or text to speak, not both")
+    return audio, text
+
+
+@router.post("/jobs", status_code=202, response_model=JobOut, responses=SUBMIT_ERRORS,
+             summary="Queue one video: a template and an audio file (or text to speak)")
+def create_job(
+    service: Service, settings: Config, options: Options, response: Response,
+    template: Annotated[UploadFile, File(description="video of the person talking")],
+    audio: Annotated[UploadFile | None, File(description="speech to say (wav, mp3, m4a, ...)")] = None,
+    text: Text = None,
+    voice: Voice = None,
+    name: Annotated[str | None, Form(max_length=200, description="label for lists and file names")] = None,
+) -> JobOut:
+    audio, text = _spoken(audio, text)
+    with staging(settings) as folder:
+        video_path = stage_upload(template, folder, settings, "video", "template")
+        audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
+        job = service.submit(video_path, audio_path, options, name=name or None, text=text, voice=voice)
+    response.headers["Location"] = f"{API}/jobs/{job.id}"
+    return JobOut.of(job)
+
+
+@router.post("/batches", status_code=202, response_model=BatchOut, responses=SUBMIT_ERRORS,
+             summary="Queue a batch: one audio (or text) over many templates, or many audios over one template")
+def create_batch(
+    service: Service, settings: Config, options: Options,
+    templates: Annotated[list[UploadFile] | None, File(description="the templates, with one `audio` or `text`")]
+    = None,
+    audio: Annotated[UploadFile | None, File(description="the speech every template says")] = None,
+    text: Text = None,
+    voice: Voice = None,
+    template: Annotated[UploadFile | None, File(description="the one template, with several `audios`")] = None,
+    audios: Annotated[list[UploadFile] | None, File(description="speeches for the one template")] = None,
+) -> BatchOut:
+    templates = [t for t in templates or () if _given(t)]
+    audios = [a for a in audios or () if _given(a)]
+    template = _given(template)
+    if len(templates) > MAX_BATCH_FILES or len(audios) > MAX_BATCH_FILES:
+        raise InputError(f"a batch holds at most {MAX_BATCH_FILES} files per side")
+    with staging(settings) as folder:
+        if templates and template is None and not audios:
+            audio, text = _spoken(audio, text)
+            audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
+            videos = [stage_upload(t, folder, settings, "video", "templates") for t in templates]
+            jobs = service.submit_batch(audio_path, videos, text=text, voice=voice, options=options)
+        elif audios and template is not None and not templates and _given(audio) is None and not text:
+            video = stage_upload(template, folder, settings, "video", "template")
+            paths = [stage_upload(a, folder, settings, "audio", "audios") for a in audios]
+            jobs = service.submit_batch(audios=paths, video=video, options=options)
+        else:
+            raise InputError("a batch is `templates` (one or more) with one `audio` or `text`, "
+                             "or one `template` with `audios` (one or more)")
+    return BatchOut.of(jobs)
+
+
+@router.get("/jobs", response_model=JobPage, summary="Jobs, newest first")
+def list_jobs(
+    service: Service,
+    status: Annotated[list[JobStatus] | None, Query(description="only these statuses")] = None,
+    batch_id: Annotated[str | None, Query(pattern=ID)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> JobPage:
+    jobs, total = service.list(status or None, batch_id, offset, limit)
+    return JobPage(items=[JobOut.of(j) for j in jobs], total=total, offset=offset, limit=limit)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND, summary="A job's status and progress")
+def get_job(service: Service, job_id: JobId) -> JobOut:
+    return JobOut.of(service.get(job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=NOT_FOUND,
+             summary="Cancel a job (a running one stops at its next frame batch)")
+def cancel_job(service: Service, job_id: JobId) -> JobOut:
+    return JobOut.of(service.cancel(job_id))
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobOut, responses={**NOT_FOUND, **CONFLICT},
+             summary="Queue a failed or canceled job again")
+def retry_job(service: Service, job_id: JobId) -> JobOut:
+    return JobOut.of(service.retry(job_id))
+
+
+@router.delete("/jobs/{job_id}", status_code=204, responses=NOT_FOUND,
+               summary="Forget a job and delete its video (a running job is canceled first)")
+def delete_job(service: Service, job_id: JobId) -> Response:
+    service.delete(job_id)
+    return Response(status_code=204)
+
+
+def _output(settings: Settings, path: FsPath | None) -> FsPath | None:
+    """The output's real path when it is a file inside the outputs folder; None otherwise."""
+    if path is None:
+        return None
+    real, folder = path.resolve(), settings.outputs_dir.resolve()
+    return real if real.is_relative_to(folder) and real.is_file() else None
+
+
+@router.get("/jobs/{job_id}/result", response_class=FileResponse,
+            responses={200: {"content": {"video/mp4": {}}, "description": "the video; supports Range requests"},
+                       206: {"content": {"video/mp4": {}}, "description": "the requested part of the video"},
+                       **NOT_FOUND, **CONFLICT, 410: {"description": "the video file is gone", **ERROR}},
+            summary="Download the finished video (HTTP Range requests supported)")
+def job_result(service: Service, settings: Config, job_id: JobId) -> FileResponse:
+    job = service.get(job_id)
+    if job.status is not JobStatus.SUCCEEDED:
+        raise JobStateError(f"job {job_id} is {job.status.value}; its video is ready once it has succeeded")
+    path = _output(settings, job.output)
+    if path is None:
+        raise Gone(f"the video of job {job_id} is no longer on the server")
+    return FileResponse(path, media_type="video/mp4", filename=member_names([job.name])[0],
+                        content_disposition_type="inline")
+
+
+def _batch_jobs(service: JobService, batch_id: str) -> list:
+    jobs, total = service.list(batch_id=batch_id, limit=MAX_BATCH_FILES * 2)
+    while len(jobs) < total:  # batches made by other front ends may be larger
+        more, total = service.list(batch_id=batch_id, offset=len(jobs), limit=100)
+        if not more:
+            break
+        jobs += more
+    if not jobs:
+        from ..service import JobNotFound
+
+        raise JobNotFound(f"no batch with id {batch_id!r}")
+    return sorted(jobs, key=lambda j: j.created_at)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchOut, responses={404: {"description": "no such batch", **ERROR}},
+            summary="A batch's jobs")
+def get_batch(service: Service, batch_id: BatchId) -> BatchOut:
+    return BatchOut.of(_batch_jobs(service, batch_id))
+
+
+@router.get("/batches/{batch_id}/zip", response_class=StreamingResponse,
+            responses={200: {"content": {"application/zip": {}}, "description": "the batch's finished videos"},
+                       404: {"description": "no such batch", **ERROR},
+                       409: {"description": "no video of the batch has finished yet", **ERROR}},
+            summary="Download a batch's finished videos as one zip")
+def batch_zip(service: Service, settings: Config, batch_id: BatchId) -> StreamingResponse:
+    done = [(job, _output(settings, job.output)) for job in _batch_jobs(service, batch_id)
+            if job.status is JobStatus.SUCCEEDED]
+    done = [(job, path) for job, path in done if path is not None]
+    if not done:
+        raise JobStateError(f"no video of batch {batch_id} has finished yet")
+    files = list(zip(member_names(job.name for job, _ in done), (path for _, path in done)))
+    return StreamingResponse(stream_zip(files), media_type="application/zip",
+                             headers={"Content-Disposition": f'attachment; filename="heygem-{batch_id}.zip"',
+                                      "X-HeyGem-Videos": str(len(files))})

@@ -1,0 +1,122 @@
+"""Per-request staging of uploads: <data>/incoming/req-*/, removed when the request ends.
+
+An upload is written here (within its size limit), its content is checked (a .mp4 must really be
+a video), and only then is it handed to the job service, which copies it into <data>/uploads/.
+So a refused file never reaches uploads/, and nothing stays behind in incoming/.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..config import MB, Settings
+from ..errors import InputError
+from .errors import UnsupportedMedia, UploadTooLarge
+
+log = logging.getLogger("heygem.api")
+
+CHUNK = 1 * MB
+STALE_S = 3600
+"""A staging folder this old belongs to a process that died mid-request."""
+LIMIT_ENV = {"video": "HEYGEM_MAX_VIDEO_MB", "audio": "HEYGEM_MAX_AUDIO_MB"}
+
+
+def staging_root(settings: Settings) -> Path:
+    return settings.data_dir / "incoming"
+
+
+def clear_staging(settings: Settings, now: float | None = None) -> None:
+    """Remove staging folders left by a crash (not young ones: another server may share the data dir)."""
+    root = staging_root(settings)
+    now = time.time() if now is None else now
+    for folder in root.glob("req-*") if root.is_dir() else ():
+        try:
+            if now - folder.stat().st_mtime > STALE_S:
+                shutil.rmtree(folder)
+        except OSError as exc:
+            log.warning("cannot remove stale staging folder %s: %s", folder, exc)
+
+
+@contextmanager
+def staging(settings: Settings) -> Iterator[Path]:
+    """A private folder for this request's files, deleted with everything in it on the way out."""
+    root = staging_root(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="req-", dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def safe_name(filename: str | None, fallback: str) -> str:
+    """The last component of a client's file name, without control characters or leading dots.
+
+    Only used as a display name and for its extension; it never chooses where a file goes outside
+    the staging folder."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).lstrip(". ").strip()
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = stem[: 110] + dot + ext[:9] if dot and len(ext) <= 9 else name[:120]
+    return name or fallback
+
+
+def limit_for(settings: Settings, kind: str) -> int:
+    return settings.max_video_bytes if kind == "video" else settings.max_audio_bytes
+
+
+def too_large(kind: str, label: str, size: float, limit: int) -> UploadTooLarge:
+    return UploadTooLarge(f"{label} is too big ({size / MB:.1f} MB or more; the limit for {kind} files is "
+                          f"{limit / MB:.1f} MB, set by {LIMIT_ENV[kind]})")
+
+
+def save_stream(source: BinaryIO, folder: Path, filename: str, kind: str, limit: int, label: str) -> Path:
+    """Copy a file object into its own subfolder of `folder`, refusing it past `limit` bytes."""
+    target = folder / uuid.uuid4().hex[:12] / filename
+    target.parent.mkdir()
+    written = 0
+    with target.open("wb") as out:
+        while chunk := source.read(CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise too_large(kind, label, written, limit)
+            out.write(chunk)
+    if written == 0:
+        raise InputError(f"{label} is empty (0 bytes)")
+    return target
+
+
+def sniff(path: Path, kind: str, label: str) -> None:
+    """Refuse a file whose content is not the media its field needs, whatever its extension says."""
+    from ..media.decode import probe_audio, probe_video
+
+    try:
+        if kind == "video":
+            probe_video(path)
+        else:
+            probe_audio(path)
+    except InputError as exc:
+        # The decoder names our staging path; the client knows the file by its own name.
+        reason = str(exc).replace(f": {path}", "").replace(str(path), path.name)
+        raise UnsupportedMedia(f"{label} is not a usable {kind} file: {reason}") from exc
+
+
+def stage_upload(upload, folder: Path, settings: Settings, kind: str, field: str) -> Path:
+    """A multipart upload (starlette UploadFile), size-checked and sniffed, as a file in `folder`."""
+    name = safe_name(upload.filename, field)
+    label = f"{field} {name!r}"
+    limit = limit_for(settings, kind)
+    if upload.size is not None and upload.size > limit:
+        raise too_large(kind, label, upload.size, limit)
+    path = save_stream(upload.file, folder, name, kind, limit, label)
+    sniff(path, kind, label)
+    return path

@@ -1,0 +1,63 @@
+"""A zip of finished videos, streamed while it is written: no temp file, memory stays flat.
+
+Videos are already compressed, so members are stored (not deflated): the zip costs one read.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+CHUNK = 1024 * 1024
+
+
+class _Sink:
+    """A write-only, unseekable file: zipfile then writes data descriptors instead of seeking back."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.chunks = b"".join(self.chunks), []
+        return data
+
+
+def member_names(names: Iterable[str]) -> list[str]:
+    """File-system-safe, unique names for the zip's members ("anchor + news.mp4", "... (2).mp4")."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        stem = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]', "_", name).strip(" .") or "video"
+        candidate, n = f"{stem}.mp4", 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{stem} ({n}).mp4"
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def stream_zip(files: list[tuple[str, Path]]) -> Iterator[bytes]:
+    """Yield the bytes of a zip holding each (member name, path)."""
+    return (chunk for chunk in _zip_chunks(files) if chunk)
+
+
+def _zip_chunks(files: list[tuple[str, Path]]) -> Iterator[bytes]:
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+        for name, path in files:
+            with path.open("rb") as src, archive.open(name, "w", force_zip64=True) as dst:
+                while chunk := src.read(CHUNK):
+                    dst.write(chunk)
+                    yield sink.take()
+            yield sink.take()
+    yield sink.take()

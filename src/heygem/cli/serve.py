@@ -1,0 +1,48 @@
+"""heygem serve: the web UI, the REST API and the HeyGem.ai-compatible routes on one port."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+
+from ..config import Settings
+
+log = logging.getLogger("heygem.cli")
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the web UI and the HTTP API (one process, one port)")
+    p.add_argument("--host", default=None,
+                   help="address to listen on (default 127.0.0.1 or $HEYGEM_HOST; 0.0.0.0 exposes it to the network)")
+    p.add_argument("--port", type=int, default=None, help="port (default 7860 or $HEYGEM_PORT)")
+    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto or $HEYGEM_DEVICE)")
+    p.add_argument("--no-ui", action="store_true", help="serve the HTTP API only")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may well resolve to a public interface
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from ..api import create_app
+    from ..log import setup_logging
+
+    settings = settings.with_overrides(host=args.host, port=args.port, device=args.device)
+    # A server's console shows what it does (jobs queued, finished), not only warnings.
+    setup_logging(settings.log_file, "DEBUG" if args.verbose else settings.log_level, console_level="INFO")
+    if not is_loopback(settings.host) and not settings.api_token:
+        log.warning("listening on %s without an access token: anyone who can reach this machine can use it; "
+                    "set HEYGEM_API_TOKEN to require one", settings.host)
+    app = create_app(settings, ui=not args.no_ui)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"HeyGem on http://{shown}:{settings.port}/  (API docs: /docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
