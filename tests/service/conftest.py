@@ -1,24 +1,19 @@
-"""Fixtures for the job service: tiny media, a service factory that always stops what it starts,
-and a fake GPU (device report, memory probe) for admission and out-of-memory tests."""
+"""Fixtures for the job service: tiny media, and a service factory that always stops what it starts."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from mediafactory import speechlike, write_audio, write_video
 from testengines import FailingEngine, MarkEngine, SlowEngine
 
-from heygem import devices
 from heygem.config import Settings
 from heygem.engines import registry
 from heygem.service import JobService
 
 for engine in (MarkEngine, SlowEngine, FailingEngine):
     registry.register(engine)
-
-GIB = 1024**3
 
 
 @pytest.fixture
@@ -53,28 +48,3 @@ def make_service(settings: Settings):
     yield make
     for service in made:
         service.close()
-
-
-@pytest.fixture
-def fake_gpu(monkeypatch):
-    """Pretend cuda:0 exists (8 GiB) for services made after this fixture; pipeline work stays fake."""
-    monkeypatch.setattr(devices, "report", lambda spec="auto": devices.DeviceReport("cuda:0", "fake GPU, 8 GiB"))
-    monkeypatch.setattr(devices, "release", lambda device: None)
-    return FakeGpu(8 * GIB)
-
-
-class FakeGpu:
-    """A memory probe whose free memory is the total minus what running fake jobs hold."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.used = 0
-        self.lock = threading.Lock()
-
-    def probe(self, device: str) -> tuple[int, int]:
-        with self.lock:
-            return self.total - self.used, self.total
-
-    def hold(self, nbytes: int) -> None:
-        with self.lock:
-            self.used += nbytes
