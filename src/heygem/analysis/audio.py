@@ -118,13 +118,13 @@ def _fill_short(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
 
 
 def speech_mask(samples: np.ndarray, loudness: np.ndarray, fps: Fraction) -> np.ndarray:
-    """Speech where the VAD and the level agree; pauses shorter than ~120 ms stay open (they are
-    within words), blips shorter than ~80 ms are dropped."""
+    """Speech where the VAD and the level agree. Pauses shorter than 250 ms count as speech: within
+    a phrase the mouth does not shut for them (coarticulation). Blips under 80 ms are dropped."""
     energy = energy_vad(loudness)
     probability = speech_probability(samples, fps, len(loudness))
     speech = energy if probability is None else (probability > 0.5) & (loudness > float(np.percentile(loudness, 5)) + 6)
     frames = lambda seconds: max(1, int(round(seconds * float(fps))))  # noqa: E731
-    speech = _fill_short(speech, False, frames(0.12))
+    speech = _fill_short(speech, False, frames(0.25))
     return _fill_short(speech, True, frames(0.08))
 
 

@@ -15,7 +15,7 @@ from ..config import Settings
 from ..errors import HeyGemError
 
 # Subcommand modules, in the order `heygem --help` lists them.
-COMMANDS = ("generate", "voices", "analyze", "eval", "engines", "device", "batch", "jobs", "serve")
+COMMANDS = ("generate", "voices", "analyze", "eval", "engines", "device", "batch", "jobs", "serve", "selftest")
 
 log = logging.getLogger("heygem.cli")
 

@@ -23,6 +23,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="frames per engine call")
     p.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better, 18 visually lossless)")
     p.add_argument("--preset", default="veryfast", help="x264 preset (ultrafast ... veryslow)")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="Wav2Lip checkpoint (default $HEYGEM_WAV2LIP_CHECKPOINT or <data>/models/wav2lip*.pth)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
 
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         device=device.device,
         batch_size=args.batch_size,
         encode=EncodeOptions(crf=args.crf, preset=args.preset),
-        engine_options=engine_options(args.engine_option),
+        engine_options=engine_options(args.engine_option) + ((("checkpoint", args.checkpoint),) if args.checkpoint else ()),
     )
     with tempfile.TemporaryDirectory(prefix="heygem-tts-") as tmp:
         audio = args.audio

@@ -15,6 +15,7 @@ DEFAULT_ENGINE = "mouthbank"
 # name -> "module:Class" (relative to heygem.engines)
 _BUILTIN = {
     "mouthbank": "mouthbank.engine:MouthBankEngine",
+    "wav2lip": "wav2lip.engine:Wav2LipEngine",
     "loop": "loop:LoopEngine",
 }
 _registered: dict[str, type[Engine]] = {}

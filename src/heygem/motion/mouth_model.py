@@ -71,6 +71,13 @@ def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
     return np.linalg.solve(x1.T @ x1 + reg, x1.T @ y)
 
 
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation, 0 for a constant series (a column the template never varies)."""
+    if a.std() < 1e-9 or b.std() < 1e-9:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 def _blocked_folds(n: int, k: int = 5) -> list[np.ndarray]:
     """Contiguous blocks: neighbouring frames are near copies, so random folds would overfit."""
     return [b for b in np.array_split(np.arange(n), k) if len(b)]
@@ -93,7 +100,7 @@ def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthMo
             train = np.setdiff1d(np.arange(len(x)), fold)
             w = _ridge(x[train], z[train], alpha)
             predicted[fold] = np.concatenate([x[fold], np.ones((len(fold), 1))], axis=1) @ w
-        scores = [np.corrcoef(predicted[:, d], z[:, d])[0, 1] for d in range(z.shape[1])]
+        scores = [_pearson(predicted[:, d], z[:, d]) for d in range(z.shape[1])]
         score = float(np.nanmean(scores))
         if score > best[0]:
             best = (score, alpha, predicted)
@@ -101,7 +108,7 @@ def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthMo
     weights = _ridge(x, z, alpha)
     fitted = np.concatenate([x, np.ones((len(x), 1))], axis=1) @ weights
     gain = np.clip(z.std(axis=0) / (fitted.std(axis=0) + 1e-6), 1.0, 2.0)
-    open_score = float(np.corrcoef(predicted[:, 0], z[:, 0])[0, 1])
+    open_score = _pearson(predicted[:, 0], z[:, 0])
     log.info("mouth model: ridge alpha %g, cross-validated r(open) %.2f, mean r %.2f", alpha, open_score, score)
     return MouthModel(weights.astype(np.float32), mean.astype(np.float32), std.astype(np.float32),
                       gain.astype(np.float32), open_score)

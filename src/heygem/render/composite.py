@@ -83,7 +83,7 @@ def composite(
     if x1 - x0 < 8 or y1 - y0 < 8:
         return base
     mask = torch.from_numpy(feathered_mask([base_poly, donor_poly], box, feather)).to(device)
-    crop = torch.from_numpy(donor_crop).to(device).permute(2, 0, 1).float()
+    crop = torch.tensor(donor_crop, device=device).permute(2, 0, 1).float()  # copies: bank crops are read-only maps
     donor = warp_region(crop, crop_origin, donor_to_base, box)
     region = torch.from_numpy(base[y0:y1, x0:x1]).to(device).permute(2, 0, 1).float()
     donor = match_colour(donor, region, mask)
