@@ -1,0 +1,257 @@
+"""What the page's buttons do, as plain functions of the job service (no Gradio here, so tests call them).
+
+Everything the page shows is read back from the service, so a reload or a second browser sees the
+same jobs; the page itself keeps only the ids it is watching.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..config import Settings
+from ..errors import InputError
+from ..options import GenerateOptions
+from ..service import Job, JobNotFound, JobService, JobStatus, SystemInfo
+from . import uploads
+from .labels import both
+
+PAGE_SIZE = 10
+EXPORT_MAX_AGE_S = 3600
+"""Zips the page made are removed after this long (the browser downloaded them long before)."""
+
+
+def exports_dir(settings: Settings) -> Path:
+    """<data>/exports: zips for download (served like outputs, so big zips are never copied again)."""
+    return Path(settings.data_dir).resolve() / "exports"
+
+
+# --- choices --------------------------------------------------------------------------------
+
+
+def engine_choices(settings: Settings) -> tuple[list[tuple[str, str]], str | None]:
+    """([(label, name)] of the engines that can run here, the one to preselect)."""
+    from ..engines import registry
+
+    usable = [s for s in registry.status(settings) if s.available]
+    choices = [(f"{s.name} — {s.description}", s.name) for s in usable]
+    names = [s.name for s in usable]
+    default = registry.DEFAULT_ENGINE if registry.DEFAULT_ENGINE in names else (names[0] if names else None)
+    return choices, default
+
+
+def voice_choices() -> list[tuple[str, str]] | None:
+    """[(label, name)] of installed TTS voices, "auto" first; None when text to speech is not available."""
+    try:
+        from ..tts import list_voices, missing_packages
+    except ImportError:
+        return None
+    voices = [v for v in list_voices() if missing_packages(v) is None]
+    if not voices:
+        return None
+    return [(both("自动（按文字语言）", "auto (by the text's language)"), "auto")] + [
+        (f"{v.name} — {v.description}", v.name) for v in voices
+    ]
+
+
+# --- submitting -------------------------------------------------------------------------------
+
+
+def _options(engine: str | None) -> GenerateOptions:
+    return GenerateOptions(engine=engine or "default")
+
+
+def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
+                  text: str | None = None, voice: str | None = None, engine: str | None = None) -> Job:
+    """One template with one audio, or with text to speak."""
+    if not template:
+        raise InputError(both("请上传模板视频", "upload a template video first"))
+    uploads.check(template, "video", settings)
+    text = (text or "").strip() or None
+    if text is not None:
+        return service.submit(template, text=text, voice=None if voice in (None, "", "auto") else voice,
+                              options=_options(engine))
+    if not audio:
+        raise InputError(both("请上传音频或输入文字", "upload an audio file or type text"))
+    uploads.check(audio, "audio", settings)
+    return service.submit(template, audio, options=_options(engine))
+
+
+ONE_AUDIO = "one-audio"
+"""Batch mode: one audio over many templates."""
+ONE_TEMPLATE = "one-template"
+"""Batch mode: many audios over one template."""
+
+
+def many_kind(mode: str) -> str:
+    """What the batch's list holds in this mode: "video" (templates) or "audio"."""
+    return "video" if mode == ONE_AUDIO else "audio"
+
+
+def add_to_list(staged: Sequence[str], new: Sequence[str], kind: str,
+                settings: Settings) -> tuple[list[str], list[str]]:
+    """(the list with the acceptable new files appended, a message per refused file)."""
+    out, refused = list(staged), []
+    for path in new:
+        try:
+            uploads.check(path, kind, settings)
+        except InputError as exc:
+            refused.append(str(exc))
+            continue
+        if path not in out:
+            out.append(path)
+    return out, refused
+
+
+def remove_from_list(staged: Sequence[str], selected: Sequence[str]) -> list[str]:
+    return [p for p in staged if p not in set(selected)]
+
+
+def submit_batch(service: JobService, settings: Settings, mode: str, one: str | None,
+                 many: Sequence[str], engine: str | None = None) -> list[Job]:
+    """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template."""
+    one_kind = "audio" if mode == ONE_AUDIO else "video"
+    if not one:
+        raise InputError(both("请上传音频", "upload the audio first") if one_kind == "audio"
+                         else both("请上传模板视频", "upload the template video first"))
+    if not many:
+        raise InputError(both("列表为空，请添加文件", "the list is empty: add files first"))
+    uploads.check(one, one_kind, settings)
+    for path in many:
+        uploads.check(path, many_kind(mode), settings)
+    if mode == ONE_AUDIO:
+        return service.submit_batch(one, list(many), options=_options(engine))
+    return service.submit_batch(audios=list(many), video=one, options=_options(engine))
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_job(service: JobService, job_id: str | None) -> Job | None:
+    """The job, or None when there is no id or it was deleted meanwhile."""
+    if not job_id:
+        return None
+    try:
+        return service.get(job_id)
+    except JobNotFound:
+        return None
+
+
+def batch_jobs(service: JobService, batch_id: str | None) -> list[Job]:
+    """The batch's jobs in submission order (the service lists newest first)."""
+    if not batch_id:
+        return []
+    jobs, _ = service.list(batch_id=batch_id, limit=10_000)
+    return jobs[::-1]
+
+
+@dataclass(frozen=True)
+class Page:
+    jobs: list[Job]
+    index: int
+    """0-based, clamped to the pages that exist."""
+    pages: int
+    total: int
+
+
+def history_page(service: JobService, index: int, size: int = PAGE_SIZE) -> Page:
+    """Page `index` of every job, newest first; a page past the end (after deletes) shows the last one."""
+    _, total = service.list(limit=0)
+    pages = max(1, -(-total // size))
+    index = min(max(0, index), pages - 1)
+    jobs, total = service.list(offset=index * size, limit=size)
+    return Page(jobs, index, pages, total)
+
+
+def all_job_ids(service: JobService) -> list[str]:
+    ids: list[str] = []
+    while True:
+        jobs, total = service.list(offset=len(ids), limit=500)
+        ids += [job.id for job in jobs]
+        if not jobs or len(ids) >= total:
+            return ids
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the System tab shows."""
+
+    system: SystemInfo
+    disk_free: int
+    disk_total: int
+    data_dir: Path
+    engines: list[tuple[str, bool, str | None]]
+    """(name, available, why not)."""
+
+
+def snapshot(service: JobService, settings: Settings) -> Snapshot:
+    from ..engines import registry
+
+    data_dir = Path(settings.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    usage = shutil.disk_usage(data_dir)
+    engines = [(s.name, s.available, s.reason) for s in registry.status(settings)]
+    return Snapshot(service.system(), usage.free, usage.total, data_dir, engines)
+
+
+# --- downloading and deleting -------------------------------------------------------------------
+
+
+def output_name(job: Job) -> str:
+    """<template>_<audio>.mp4 (or <template>_text.mp4) with only safe characters."""
+    stem = f"{Path(job.inputs.video_name).stem}_{Path(job.inputs.audio_name or 'text').stem}"
+    return (re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video") + ".mp4"
+
+
+def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) -> Path:
+    """A zip of the finished videos among `job_ids` under readable names; InputError when there are none."""
+    jobs = [job for job in (get_job(service, i) for i in job_ids)
+            if job is not None and job.status is JobStatus.SUCCEEDED and job.output and job.output.is_file()]
+    if not jobs:
+        raise InputError(both("没有可下载的完成视频", "no finished videos to download"))
+    folder = exports_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    _prune(folder)
+    target = folder / f"heygem-{time.strftime('%Y%m%d-%H%M%S')}-{len(jobs)}-videos-{jobs[0].id[:6]}.zip"
+    part = target.with_suffix(".part")
+    taken: set[str] = set()
+    try:
+        # Stored, not deflated: H.264 does not compress, and storing is as fast as copying.
+        with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as archive:
+            for job in jobs:
+                name = output_name(job)
+                if name in taken:
+                    name = f"{name[:-4]}-{job.id[:8]}.mp4"
+                taken.add(name)
+                archive.write(job.output, name)
+        part.replace(target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target
+
+
+def _prune(folder: Path) -> None:
+    cutoff = time.time() - EXPORT_MAX_AGE_S
+    for old in folder.glob("heygem-*.zip"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except FileNotFoundError:
+            pass  # another request pruned it first
+
+
+def delete_jobs(service: JobService, job_ids: Sequence[str]) -> int:
+    """Delete these jobs (running ones are canceled first); returns how many existed."""
+    deleted = 0
+    for job_id in job_ids:
+        try:
+            service.delete(job_id)
+            deleted += 1
+        except JobNotFound:
+            pass  # already gone: another tab or the API deleted it
+    return deleted

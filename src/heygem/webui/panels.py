@@ -1,0 +1,116 @@
+"""Jobs and system state as HTML, Markdown and table rows for the page (pure functions, no Gradio).
+
+Every user-given text (file names, errors) goes through html.escape: a file name is not markup.
+"""
+
+from __future__ import annotations
+
+import time
+from html import escape
+
+from ..service import Job, JobStatus
+from .actions import Page, Snapshot
+from .labels import STATUS, both
+
+GIB = 1024**3
+_COLOR = {
+    JobStatus.QUEUED: "#9ca3af", JobStatus.RUNNING: "#3b82f6", JobStatus.SUCCEEDED: "#16a34a",
+    JobStatus.FAILED: "#dc2626", JobStatus.CANCELED: "#6b7280",
+}
+
+
+def error(message: str) -> str:
+    return f"<div class='heygem-error' style='color:#dc2626'>⚠ {escape(message)}</div>"
+
+
+def note(message: str) -> str:
+    return f"<div class='heygem-note'>{escape(message)}</div>"
+
+
+def _bar(job: Job) -> str:
+    percent = 100 if job.status is JobStatus.SUCCEEDED else int(round(job.progress * 100))
+    return (
+        f"<div style='background:#e5e7eb;border-radius:4px;height:10px;width:100%'>"
+        f"<div class='heygem-bar' style='background:{_COLOR[job.status]};border-radius:4px;height:10px;"
+        f"width:{percent}%'></div></div>"
+    )
+
+
+def _row(job: Job, index: int, total: int) -> str:
+    detail = job.error if job.status is JobStatus.FAILED else job.stage
+    return (
+        f"<div class='heygem-job' data-status='{job.status.value}' style='margin:6px 0'>"
+        f"<div style='display:flex;justify-content:space-between;gap:8px'>"
+        f"<span>({index}/{total}) {escape(job.name)}</span>"
+        f"<span>{STATUS[job.status]} · {escape(detail or '')}</span></div>{_bar(job)}</div>"
+    )
+
+
+def jobs_progress(jobs: list[Job]) -> str:
+    """Headline ("processing <name> (i/N)" or how many are done) and one bar per job."""
+    if not jobs:
+        return note(both("还没有任务", "no jobs yet"))
+    total = len(jobs)
+    done = sum(job.done for job in jobs)
+    ok = sum(job.status is JobStatus.SUCCEEDED for job in jobs)
+    running = [(i, job) for i, job in enumerate(jobs, 1) if job.status is JobStatus.RUNNING]
+    if running:
+        i, job = running[0]
+        head = f"{both('正在处理', 'processing')} {escape(job.name)} ({i}/{total})"
+    elif done == total:
+        head = f"{both('全部结束', 'all finished')}: {ok}/{total} {both('成功', 'succeeded')}"
+    else:
+        head = f"{both('排队中', 'waiting in the queue')} ({done}/{total} {both('已结束', 'finished')})"
+    rows = "".join(_row(job, i, total) for i, job in enumerate(jobs, 1))
+    return f"<div class='heygem-progress'><b class='heygem-head'>{head}</b>{rows}</div>"
+
+
+def _when(seconds: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)) if seconds else ""
+
+
+def history_rows(page: Page) -> list[list[str]]:
+    rows = []
+    for job in page.jobs:
+        detail = job.error if job.status is JobStatus.FAILED else job.stage
+        rows.append([_when(job.created_at), job.name, STATUS[job.status], f"{job.progress:.0%}",
+                     job.device or "", detail or "", job.id[:12]])
+    return rows
+
+
+HISTORY_HEADERS = [both("时间", "Time"), both("名称", "Name"), both("状态", "Status"), both("进度", "Progress"),
+                   both("设备", "Device"), both("信息", "Info"), "ID"]
+
+
+def page_label(page: Page) -> str:
+    n, of = page.index + 1, page.pages
+    return f"共 {page.total} 个任务 {page.total} jobs · 第 {n}/{of} 页 page {n}/{of}"
+
+
+def job_choice(job: Job) -> tuple[str, str]:
+    """(label, id) for pick lists."""
+    return f"{job.name} · {STATUS[job.status]} · {_when(job.created_at)} · {job.id[:8]}", job.id
+
+
+def system_markdown(snap: Snapshot) -> str:
+    info = snap.system
+    lines = [f"**{both('设备', 'Device')}**: `{info.device}` — {info.device_message}"]
+    if info.gpu_memory:
+        free, total = info.gpu_memory
+        lines.append(f"**{both('显存', 'GPU memory')}**: {free / GIB:.1f} / {total / GIB:.1f} GiB "
+                     f"{both('空闲', 'free')}")
+    lines.append(f"**{both('队列', 'Queue')}**: {info.queued} {both('个等待中', 'waiting')}")
+    if info.running:
+        running = "; ".join(f"{escape(job.name)} ({job.progress:.0%}, {job.stage}, {job.device})"
+                            for job in info.running)
+    else:
+        running = both("无", "none")
+    lines.append(f"**{both('正在运行', 'Running')}**: {running}")
+    counts = ", ".join(f"{STATUS[JobStatus(k)]}: {v}" for k, v in info.counts.items())
+    lines.append(f"**{both('任务统计', 'Jobs')}**: {counts}")
+    lines.append(f"**{both('磁盘空间', 'Disk space')}** (`{snap.data_dir}`): "
+                 f"{snap.disk_free / GIB:.1f} GiB {both('可用', 'free')} / {snap.disk_total / GIB:.1f} GiB")
+    engines = ", ".join(name if ok else f"~~{name}~~ ({why})" for name, ok, why in snap.engines)
+    lines.append(f"**{both('引擎', 'Engines')}**: {engines}")
+    # Markdown needs a blank line (or two trailing spaces) between lines to keep them apart.
+    return "\n\n".join(lines)

@@ -1,0 +1,94 @@
+"""Single tab: one template with one audio (or typed text) -> one video, with input previews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from ...config import Settings
+from ...errors import HeyGemError
+from ...service import JobService, JobStatus
+from .. import actions, panels, uploads
+from ..labels import both
+
+AUDIO, TEXT = "audio", "text"
+
+
+def preview(path: str | None, kind: str, settings: Settings) -> str:
+    """The file's duration/size/fps line, or why it cannot be used."""
+    if not path:
+        return ""
+    try:
+        return panels.note(uploads.describe(path, kind, settings))
+    except HeyGemError as exc:
+        return panels.error(str(exc))
+
+
+def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr.Blocks) -> None:
+    voices = actions.voice_choices()
+    with gr.Row():
+        with gr.Column():
+            template = gr.File(label=both("模板视频", "Template video") + " (mp4 mov avi mkv webm flv)",
+                               file_types=list(uploads.VIDEO_TYPES), elem_id="single-template")
+            template_info = gr.HTML(elem_id="single-template-info")
+            template_player = gr.Video(label=both("模板预览", "Template preview"), interactive=False, visible=False)
+        with gr.Column():
+            # Text to speech is offered only when a voice is installed (the TTS package imports and
+            # one voice has its engine).
+            source = gr.Radio([(both("音频文件", "Audio file"), AUDIO), (both("输入文字", "Type text"), TEXT)],
+                              value=AUDIO, label=both("语音来源", "Speech from"), visible=voices is not None)
+            audio = gr.File(label=both("音频", "Audio") + " (wav mp3 m4a aac flac ogg)",
+                            file_types=list(uploads.AUDIO_TYPES), elem_id="single-audio")
+            audio_info = gr.HTML(elem_id="single-audio-info")
+            text = gr.Textbox(label=both("要说的文字", "Text to speak"), lines=4, visible=False)
+            voice = gr.Dropdown(voices or [], value="auto" if voices else None, label=both("声音", "Voice"),
+                                visible=False)
+    generate = gr.Button(both("生成", "Generate"), variant="primary", elem_id="single-generate")
+    status = gr.HTML(elem_id="single-status")
+    with gr.Row():
+        result = gr.Video(label=both("结果", "Result"), interactive=False, elem_id="single-result")
+        download = gr.File(label=both("下载", "Download"), interactive=False)
+    # The page remembers only which job it watches (in the browser); the job itself lives in the service,
+    # so a reload picks the watch up again.
+    watching = gr.BrowserState(None, storage_key="heygem-single-job")
+    shown = gr.State(None)
+    timer = gr.Timer(1.0, active=False)
+
+    def on_template(path):
+        playable = bool(path) and Path(path).suffix.lower() in uploads.BROWSER_VIDEO
+        return preview(path, "video", settings), gr.update(value=path if playable else None, visible=playable)
+
+    def on_source(choice):
+        return (gr.update(visible=choice == AUDIO), gr.update(visible=choice == AUDIO),
+                gr.update(visible=choice == TEXT), gr.update(visible=choice == TEXT))
+
+    def on_generate(template_path, choice, audio_path, words, voice_name, engine_name):
+        try:
+            job = actions.submit_single(service, settings, template_path,
+                                        audio_path if choice == AUDIO else None,
+                                        words if choice == TEXT else None, voice_name, engine_name)
+        except HeyGemError as exc:
+            return gr.skip(), panels.error(str(exc)), gr.skip()
+        return job.id, panels.jobs_progress([job]), gr.Timer(active=True)
+
+    def watch(job_id, shown_id):
+        job = actions.get_job(service, job_id)
+        if job is None:
+            return "", None, None, None, gr.Timer(active=False)
+        html = panels.jobs_progress([job])
+        timer_state = gr.Timer(active=not job.done)
+        if job.status is JobStatus.SUCCEEDED and job.output is not None:
+            if shown_id == job.id:  # already on screen: leave the player alone (it would restart)
+                return html, gr.skip(), gr.skip(), shown_id, timer_state
+            return html, str(job.output), str(job.output), job.id, timer_state
+        return html, None, None, None, timer_state
+
+    template.change(on_template, template, [template_info, template_player])
+    audio.change(lambda p: preview(p, "audio", settings), audio, audio_info)
+    source.change(on_source, source, [audio, audio_info, text, voice])
+    generate.click(on_generate, [template, source, audio, text, voice, engine], [watching, status, timer])
+    watch_io = dict(inputs=[watching, shown], outputs=[status, result, download, shown, timer],
+                    show_progress="hidden")
+    timer.tick(watch, **watch_io)
+    demo.load(watch, **watch_io)
