@@ -12,7 +12,7 @@ SHARED = REPO.parent / "shared"
 TESTMEDIA = SHARED / "testmedia"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def testmedia() -> Path:
     """../shared/testmedia (real talking-head clips and speech); skips the test when absent."""
     if not (TESTMEDIA / "video").is_dir():

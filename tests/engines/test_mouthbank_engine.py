@@ -1,0 +1,30 @@
+import av
+import pytest
+
+from heygem import selftest
+from heygem.config import Settings
+from heygem.media.decode import VideoSource
+
+
+def test_default_engine_end_to_end_on_builtin_media(tmp_path):
+    """The path start_app.sh checks: portrait template + TTS speech -> a valid talking video."""
+    result = selftest.run(Settings(data_dir=tmp_path / "data"), tmp_path / "out.mp4", "cpu")
+    assert result.engine == "mouthbank"
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert c.streams.video[0].frames == result.frames > 25
+        assert c.streams.audio[0].codec_context.name == "aac"
+    # second run reuses the cached template analysis and mouth bank
+    again = selftest.run(Settings(data_dir=tmp_path / "data"), tmp_path / "out2.mp4", "cpu")
+    assert again.stage_seconds["template analysis"] < 0.5
+
+
+@pytest.mark.slow
+def test_real_template_other_language(tmp_path, testmedia):
+    from heygem import pipeline
+    from heygem.options import GenerateOptions
+
+    out = tmp_path / "zh.mp4"
+    result = pipeline.run(testmedia / "video/woman_glasses_en.mp4", testmedia / "audio/zh_bus_3s.wav", out,
+                          GenerateOptions(device="cpu"), Settings(data_dir=tmp_path / "data"))
+    info = VideoSource(out).info
+    assert (info.width, info.height) == (524, 524) and abs(result.frames / 25 - 3.4) < 0.1

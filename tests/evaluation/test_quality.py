@@ -1,0 +1,40 @@
+"""Quality floors on the real clips (skipped without them): the `heygem eval` protocol, with margin
+below the measured values so a regression fails."""
+
+import numpy as np
+import pytest
+
+from heygem.config import Settings
+from heygem.evaluation.run import evaluate_clip, mean_rows
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory, testmedia):
+    media = testmedia
+    work = tmp_path_factory.mktemp("eval")
+    settings = Settings(data_dir=work / "data")
+    rows = []
+    for clip in sorted((media / "video").glob("*.mp4")):
+        rows += evaluate_clip(clip, work, settings)
+    return {(r.clip, r.method): r.scores for r in rows + mean_rows(rows)}, work
+
+
+@pytest.mark.slow
+def test_lips_follow_the_audio_better_than_baselines(table):
+    scores, _ = table
+    ours, loud, loop = (scores[("mean", m)] for m in ("mouthbank", "loudness-only", "looped template"))
+    assert ours.open_r >= 0.25
+    assert ours.open_r >= loud.open_r + 0.05 and ours.open_r >= loop.open_r + 0.15
+    assert ours.lip_distance < loop.lip_distance
+
+
+@pytest.mark.slow
+def test_silence_stillness_and_untouched_upper_face(table):
+    scores, work = table
+    clips = {c for c, m in scores if c != "mean"}
+    for clip in clips:
+        s = scores[(clip, "mouthbank")]
+        assert s.above_nose_psnr >= 40, clip
+        assert s.jitter_ratio <= 1.5, clip
+    assert scores[("mean", "mouthbank")].closed_in_silence >= 0.75
+    assert all((work / clip / "contact_sheet.png").stat().st_size > 10_000 for clip in clips)

@@ -1,0 +1,55 @@
+from fractions import Fraction
+
+import numpy as np
+
+from heygem.motion import mouth_model
+from heygem.motion.plan import mouth_targets, rest_shape
+from heygem.types import AudioAnalysis
+
+
+def test_learns_a_mapping_and_refuses_too_little_data():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(300, 30)).astype(np.float32)
+    truth = np.stack([features[:, 0] + 0.5 * features[:, 3], -features[:, 1]], axis=1)
+    targets = truth + 0.3 * rng.normal(size=truth.shape)
+    valid = np.ones(300, bool)
+    model = mouth_model.fit(features[:200], targets[:200], valid[:200])
+    assert model is not None and model.score > 0.8
+    predicted = model.predict(features[200:])
+    assert np.corrcoef(predicted[:, 0], truth[200:, 0])[0, 1] > 0.9
+    assert mouth_model.fit(features[:30], targets[:30], valid[:30]) is None
+
+
+def test_context_stack_and_utterance_normalisation():
+    rows = np.arange(5, dtype=np.float32)[:, None]
+    stacked = mouth_model.context_stack(rows)
+    assert stacked.shape == (5, len(mouth_model.CONTEXT))
+    assert stacked[0].tolist() == [0, 0, 0, 0, 1, 2, 3]  # edges padded
+    mel = np.random.default_rng(1).normal(5, 3, size=(100, 40))
+    z = mouth_model.normalise_utterance(mel, np.ones(100, bool))
+    assert z.shape == (100, 20) and abs(z.mean()) < 1e-3
+
+
+class FakeTemplate:
+    """Enough of a TemplateAnalysis for planning: no soundtrack, so the loudness fallback is used."""
+
+    def __init__(self, mouth):
+        self.mouth = mouth
+        self.has_face = np.ones(len(mouth), bool)
+        self.frame_count = len(mouth)
+        self.video = type("V", (), {"has_audio": False})()
+
+
+def test_mouth_closes_in_silence_and_opens_with_loudness():
+    rng = np.random.default_rng(2)
+    mouth = np.abs(rng.normal(size=(200, 9))).astype(np.float32)
+    n = 100
+    speech = np.zeros(n, bool)
+    speech[30:70] = True
+    loudness = np.where(speech, -20 + 8 * np.sin(np.arange(n)), -70).astype(np.float32)
+    audio = AudioAnalysis(np.zeros(1600, np.float32), 16000, Fraction(25), n, loudness, speech, np.zeros((n, 40), np.float32))
+    targets = mouth_targets(FakeTemplate(mouth), audio, "learned")
+    rest = rest_shape(mouth)
+    assert np.allclose(targets[:25], rest, atol=1e-3) and np.allclose(targets[75:], rest, atol=1e-3)
+    assert targets[30:70, 0].mean() > rest[0] + 0.3
+    assert np.corrcoef(targets[35:65, 0], loudness[35:65])[0, 1] > 0.5
