@@ -114,7 +114,7 @@ def test_cancel_queued_and_running(make_service, media, settings):
     assert service.cancel(running.id).status is JobStatus.RUNNING
     final = service.wait([running.id], timeout=10)[0]
     assert final.status is JobStatus.CANCELED and final.output is None
-    assert time.monotonic() - asked < 1.0  # at the next frame batch, not at the end
+    assert time.monotonic() - asked < 2.0  # at the next frame batch, not after the 4 s left
     assert service.get(queued.id).status is JobStatus.CANCELED  # never ran
     assert service.get(queued.id).started_at is None
     assert list(settings.outputs_dir.iterdir()) == []  # no half file left behind
@@ -185,6 +185,7 @@ def test_list_batches_both_ways_and_find(make_service, media):
         service.submit_batch(media["audio"], audios=[media["audio"]], video=media["video"])
     info = service.system()
     assert info.device == "cpu" and info.queued == 5 and info.running == () and info.slots == {"cpu": 1}
+    assert info.counts["queued"] == 5 and info.disk[0] > 0 and info.disk[1] >= info.disk[0]
 
 
 def test_caller_chosen_id(make_service, media):

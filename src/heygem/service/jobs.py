@@ -106,6 +106,8 @@ class SystemInfo:
     """Jobs per status (all of them, not only this process's)."""
     slots: dict[str, int]
     """Jobs allowed at once per device, e.g. {"cpu": 1, "cuda:0": 1}."""
+    disk: tuple[int, int] | None = None
+    """(free, total) bytes on the data dir's disk."""
 
 
 def options_to_dict(options: GenerateOptions) -> dict[str, Any]:

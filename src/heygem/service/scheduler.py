@@ -69,6 +69,7 @@ class Scheduler:
         self.probe = probe or devices.memory
         self.estimate = estimate or estimate_memory
         self._slots: dict[str, DeviceSlots] = {}
+        self._estimates: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def slots(self, device: str) -> DeviceSlots:
@@ -98,7 +99,11 @@ class Scheduler:
             if not device.startswith("cuda"):
                 slots.running[job.id] = 0
                 return True, ""
-        need = self.estimate(job, device)
+        need = self._estimates.get(job.id)
+        if need is None:  # once per waiting job: the default estimate probes the template file
+            if len(self._estimates) > 256:
+                self._estimates.clear()  # jobs canceled while waiting never reach done()
+            need = self._estimates[job.id] = self.estimate(job, device)
         free, total = self.probe(device)
         with self._lock:
             # The probe does not yet see memory that jobs admitted moments ago are about to allocate,
@@ -120,6 +125,7 @@ class Scheduler:
             slots = self._slots.get(device)
             if slots is not None:
                 slots.running.pop(job_id, None)
+            self._estimates.pop(job_id, None)
 
     def busy(self) -> bool:
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -317,13 +318,17 @@ class JobService:
         """Block until all these jobs are done (or timeout); returns their latest state.
         Also sees jobs finished by other processes (it looks at the store at least every 0.5 s)."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        latest: dict[str, Job] = {}
+        pending = list(dict.fromkeys(job_ids))
         while True:
             with self._changed:
                 generation = self._generation
-            jobs = [self.get(job_id) for job_id in job_ids]
+            for job_id in pending:  # finished jobs are not read again
+                latest[job_id] = self.get(job_id)
+            pending = [job_id for job_id in pending if not latest[job_id].done]
             left = None if deadline is None else deadline - time.monotonic()
-            if all(job.done for job in jobs) or (left is not None and left <= 0):
-                return jobs
+            if not pending or (left is not None and left <= 0):
+                return [latest[job_id] for job_id in job_ids]
             with self._changed:
                 if generation == self._generation:  # nothing finished since we looked
                     self._changed.wait(0.5 if left is None else min(0.5, left))
@@ -333,5 +338,10 @@ class JobService:
         counts = self.store.counts()
         running, _ = self.list(JobStatus.RUNNING, limit=100)
         gpu = self._scheduler.probe(self.device) if self.device.startswith("cuda") else None
+        try:
+            usage = shutil.disk_usage(self.settings.data_dir if self.settings.data_dir.exists() else Path.cwd())
+            disk: tuple[int, int] | None = (usage.free, usage.total)
+        except OSError:
+            disk = None
         return SystemInfo(self.device, self.device_message, gpu, counts[JobStatus.QUEUED.value], tuple(running),
-                          counts, self._scheduler.limits())
+                          counts, self._scheduler.limits(), disk)
