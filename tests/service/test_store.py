@@ -128,7 +128,7 @@ def test_release_does_not_count_the_attempt(store, root):
 
 def test_owner_liveness():
     now = time.time()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     dead_pid = int(dead.stdout)
     assert is_abandoned(f"{HOST}:{dead_pid}:x", now, now)
     assert not is_abandoned(f"{HOST}:{os.getppid()}:x", now, now)  # a live process

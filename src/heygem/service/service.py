@@ -7,6 +7,7 @@ same jobs; progress events reach only subscribers in the process that runs the j
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import logging
 import re
@@ -14,8 +15,8 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .. import devices
 from ..config import Settings
@@ -31,6 +32,7 @@ from .worker import JobContext, Runner
 
 log = logging.getLogger("heygem.service")
 Unsubscribe = Callable[[], None]
+JobList = list[Job]  # inside JobService, `list` names the method
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -63,7 +65,7 @@ class JobService:
         self.device, self.device_message = report.device, report.message
         log.info("job service on %s: %s", self.device, self.device_message)
         self.store = store or SqliteJobStore(self.settings.job_db, root=self.settings.data_dir)
-        self._subscribers: list[Callable[[JobEvent], None]] = []
+        self._subscribers: builtins.list[Callable[[JobEvent], None]] = []
         self._sub_lock = threading.Lock()
         self._changed = threading.Condition()
         self._generation = 0  # counts finish/delete events, so wait() never sleeps through one
@@ -97,13 +99,6 @@ class JobService:
         """stop() and close the store."""
         self.stop()
         self.store.close()
-
-    def __enter__(self) -> "JobService":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # --- submitting ---------------------------------------------------------------------------
 
@@ -142,7 +137,7 @@ class JobService:
         text: str | None = None,
         voice: str | None = None,
         options: GenerateOptions | None = None,
-    ) -> list[Job]:
+    ) -> JobList:
         """One audio (or text) over many templates, or many audios over one template.
 
         All jobs share one new batch_id and are queued together or not at all.
@@ -201,7 +196,7 @@ class JobService:
             output=None, error=None, attempts=0, device=None, created_at=time.time(),
         )
 
-    def _add(self, jobs: list[Job]) -> None:
+    def _add(self, jobs: JobList) -> None:
         self.store.add(jobs)
         for job in jobs:
             log.info("job %s queued: %s", job.id, job.name)
@@ -235,10 +230,10 @@ class JobService:
         batch_id: str | None = None,
         offset: int = 0,
         limit: int = 20,
-    ) -> tuple[list[Job], int]:
+    ) -> tuple[JobList, int]:
         """Newest first: (jobs on this page, total matching)."""
         if status is None:
-            statuses: list[JobStatus] = []
+            statuses: builtins.list[JobStatus] = []
         elif isinstance(status, (str, JobStatus)):
             statuses = [JobStatus(status)]
         else:
@@ -314,7 +309,7 @@ class JobService:
                 self._generation += 1
                 self._changed.notify_all()
 
-    def wait(self, job_ids: Sequence[str], timeout: float | None = None) -> list[Job]:
+    def wait(self, job_ids: Sequence[str], timeout: float | None = None) -> JobList:
         """Block until all these jobs are done (or timeout); returns their latest state.
         Also sees jobs finished by other processes (it looks at the store at least every 0.5 s)."""
         deadline = None if timeout is None else time.monotonic() + timeout

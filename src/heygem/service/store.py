@@ -11,11 +11,18 @@ import json
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from .jobs import Job, JobInputs, JobNotFound, JobStateError, JobStatus, options_from_dict, options_to_dict
+
+# Aliases, because inside the classes below `list` names the method.
+JobList = list[Job]
+Page = tuple[JobList, int]
+"""(jobs on the page, total matching)."""
+RunningRows = list[tuple[Job, "str | None", "float | None"]]
+"""Running jobs, each with its owner and its last heartbeat."""
 
 
 class JobStore(ABC):
@@ -29,15 +36,15 @@ class JobStore(ABC):
     def get(self, job_id: str) -> Job | None: ...
 
     @abstractmethod
-    def find(self, id_prefix: str, limit: int = 2) -> list[Job]: ...
+    def find(self, id_prefix: str, limit: int = 2) -> JobList: ...
 
     @abstractmethod
     def list(self, statuses: Sequence[JobStatus] = (), batch_id: str | None = None,
-             offset: int = 0, limit: int = 20) -> tuple[list[Job], int]:
+             offset: int = 0, limit: int = 20) -> Page:
         """Newest first: (page, total matching)."""
 
     @abstractmethod
-    def queued(self, limit: int = 100) -> list[Job]:
+    def queued(self, limit: int = 100) -> JobList:
         """Queued jobs in queue order (oldest first)."""
 
     @abstractmethod
@@ -86,7 +93,7 @@ class JobStore(ABC):
         """Mark all jobs `owner` runs as alive now."""
 
     @abstractmethod
-    def running(self) -> list[tuple[Job, str | None, float | None]]:
+    def running(self) -> RunningRows:
         """Every running job with its owner and last heartbeat."""
 
     @abstractmethod
@@ -178,7 +185,7 @@ class SqliteJobStore(JobStore):
         with self._lock:
             return self._db.execute(sql, params)
 
-    def _rows(self, sql: str, params: Sequence = ()) -> list[Job]:
+    def _rows(self, sql: str, params: Sequence = ()) -> JobList:
         with self._lock:
             return [self._job(row) for row in self._db.execute(sql, params).fetchall()]
 
@@ -190,11 +197,12 @@ class SqliteJobStore(JobStore):
             return path.relative_to(self.root).as_posix()
         return str(path)
 
-    def _path_in(self, text: str | None) -> Path | None:
-        if text is None:
-            return None
+    def _path_in(self, text: str) -> Path:
         path = Path(text)
         return self.root / path if self.root is not None and not path.is_absolute() else path
+
+    def _maybe_path_in(self, text: str | None) -> Path | None:
+        return None if text is None else self._path_in(text)
 
     def _inputs_json(self, inputs: JobInputs) -> str:
         return json.dumps({
@@ -210,11 +218,11 @@ class SqliteJobStore(JobStore):
         return Job(
             id=job_id, batch_id=batch_id, name=name, status=JobStatus(status), progress=progress, stage=stage,
             inputs=JobInputs(
-                video=self._path_in(data["video"]), audio=self._path_in(data.get("audio")),
+                video=self._path_in(data["video"]), audio=self._maybe_path_in(data.get("audio")),
                 video_name=data.get("video_name", ""), audio_name=data.get("audio_name"),
                 text=data.get("text"), voice=data.get("voice"),
             ),
-            options=options_from_dict(json.loads(options)), output=self._path_in(output), error=error,
+            options=options_from_dict(json.loads(options)), output=self._maybe_path_in(output), error=error,
             attempts=attempts, device=device, created_at=created_at, started_at=started_at, finished_at=finished_at,
         )
 
@@ -243,13 +251,13 @@ class SqliteJobStore(JobStore):
     def get(self, job_id: str) -> Job | None:
         return self._one(job_id)
 
-    def find(self, id_prefix: str, limit: int = 2) -> list[Job]:
+    def find(self, id_prefix: str, limit: int = 2) -> JobList:
         escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return self._rows(f"SELECT {COLUMNS} FROM jobs WHERE id LIKE ? ESCAPE '\\' ORDER BY seq LIMIT ?",
                           (escaped + "%", limit))
 
     def list(self, statuses: Sequence[JobStatus] = (), batch_id: str | None = None,
-             offset: int = 0, limit: int = 20) -> tuple[list[Job], int]:
+             offset: int = 0, limit: int = 20) -> Page:
         where, params = [], []
         if statuses:
             where.append(f"status IN ({', '.join('?' * len(statuses))})")
@@ -264,7 +272,7 @@ class SqliteJobStore(JobStore):
                               "LIMIT ? OFFSET ?", params + [max(0, limit), max(0, offset)])
         return page, total
 
-    def queued(self, limit: int = 100) -> list[Job]:
+    def queued(self, limit: int = 100) -> JobList:
         return self._rows(f"SELECT {COLUMNS} FROM jobs WHERE status='queued' ORDER BY seq LIMIT ?", (limit,))
 
     def claim(self, job_id: str, owner: str, device: str, now: float) -> Job | None:
@@ -340,7 +348,7 @@ class SqliteJobStore(JobStore):
     def heartbeat(self, owner: str, now: float) -> None:
         self._exec("UPDATE jobs SET heartbeat_at=? WHERE owner=? AND status='running'", (now, owner))
 
-    def running(self) -> list[tuple[Job, str | None, float | None]]:
+    def running(self) -> RunningRows:
         with self._lock:
             rows = self._db.execute(f"SELECT {COLUMNS}, owner, heartbeat_at FROM jobs WHERE status='running' "
                                     "ORDER BY seq").fetchall()

@@ -8,8 +8,8 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .. import devices
 from ..config import Settings
