@@ -84,8 +84,8 @@ class JobService:
         self.settings.outputs_dir.mkdir(parents=True, exist_ok=True)
         if self.settings.uploads_dir.is_dir():
             remove_stale_parts(self.settings.uploads_dir)
-        self._ctx.owner = owners.new_owner()
-        self._ctx.stopping.clear()
+        # A fresh context per start: workers of an earlier start that outlived stop() keep their own.
+        self._ctx = dataclasses.replace(self._ctx, owner=owners.new_owner(), stopping=threading.Event())
         self._dispatcher = Dispatcher(self._ctx, self._scheduler)
         self._dispatcher.start()
 
