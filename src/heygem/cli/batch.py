@@ -27,7 +27,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     templates.add_argument("--videos", nargs="+", metavar="VIDEO", help="template videos (with --audio or --text)")
     templates.add_argument("--video", help="one template video (with --audios)")
     p.add_argument("--out", required=True, help="folder for the finished videos (made if missing)")
-    p.add_argument("--voice", help="TTS voice for --text (see the TTS voices list)")
+    p.add_argument("--voice", help="TTS voice for --text (see `heygem voices`)")
     p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
     p.add_argument("--batch-size", type=int, default=16, help="frames per engine call")
