@@ -86,3 +86,10 @@ def test_most_central_largest_face_is_followed():
 def test_no_face_gives_none():
     with FaceLandmarker(static_images=True) as landmarker:
         assert landmarker.detect(np.full((240, 320, 3), 128, np.uint8)) is None
+
+
+def test_one_person_video_is_tracked_as_one_face(portrait_frames):
+    with FaceLandmarker() as landmarker:
+        found = [landmarker.detect(frame) for frame in portrait_frames]
+        assert all(f is not None for f in found)
+        assert not landmarker.several_faces

@@ -142,3 +142,18 @@ def test_frames_without_face_are_marked(tmp_path, settings, portrait_frames):
     assert analysis.has_face.tolist() == [True, True, True, False, False, True, True, True]
     assert np.isnan(analysis.landmarks[3:5]).all() and np.isnan(analysis.mouth[3:5, :-1]).all()
     assert np.isfinite(analysis.landmarks[5:]).all()
+
+
+def test_several_faces_follow_the_largest_most_central_with_a_warning(tmp_path, settings, portrait, caplog):
+    import cv2
+
+    canvas = np.full((720, 1280, 3), 100, np.uint8)
+    canvas[60:660, 384:896] = portrait  # the large face in the middle
+    canvas[20:470, 20:404] = cv2.resize(portrait, (384, 450))  # a smaller one in a corner
+    video = write_video(tmp_path / "two.mp4", [canvas] * 6)
+    with caplog.at_level("WARNING", logger="heygem.analysis"):
+        analysis = template.load_or_analyze(video, settings)
+    assert analysis.has_face.all()
+    centres = (analysis.boxes[:, :2] + analysis.boxes[:, 2:]) / 2
+    assert np.all(np.abs(centres[:, 0] - 640) < 60), centres
+    assert "several faces are visible; following the largest, most central one" in caplog.text

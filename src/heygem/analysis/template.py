@@ -149,13 +149,12 @@ def analyze(
                 teeth[i] = teeth_share(points, frame)
             if i % step == 0 or i == n - 1:
                 progress((i + 1) / n, f"analysing template {i + 1}/{n}")
-        multi = landmarker.multi_face_frames
+        several = landmarker.several_faces
     has_face = np.isfinite(raw[:, 0, 0])
     if not has_face.any():
         raise NoFaceError(f"no face found in any of the {n} frames of the template: {info.path}")
-    if multi:
-        log.warning("%s: several faces in %d of %d frames; following the largest, most central one",
-                    info.path.name, multi, n)
+    if several:
+        log.warning("%s: several faces are visible; following the largest, most central one", info.path.name)
     landmarks = smooth_landmarks(raw, has_face, float(info.fps))
     mouth = np.full((n, len(MOUTH_NAMES)), np.nan, np.float32)
     mouth[has_face, :-1] = mouth_geometry(landmarks[has_face])
