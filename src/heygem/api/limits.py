@@ -20,6 +20,10 @@ FORM_SLACK = 1 * MB
 """Room for the multipart framing and text fields around the files."""
 JSON_LIMIT = 1 * MB
 """Any other API request body (JSON, small forms)."""
+DRAIN = 8 * MB
+"""A body at most this much over its limit is read to the end (and discarded) before the 413: a
+server that answers and closes mid-upload makes the client see a connection reset, not the answer.
+Bigger bodies are cut off at once (clients sending `Expect: 100-continue` still get the 413)."""
 
 
 def body_limits(settings: Settings) -> dict[str, int]:
@@ -55,7 +59,10 @@ class BodyLimitMiddleware:
             return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_413(send, limit)  # refuse before reading a byte of it
+            # Refused before a byte reaches the app or the disk.
+            if int(declared) <= limit + DRAIN:
+                await _drain(receive, DRAIN + limit)
+            await _send_413(send, limit)
             return
         received = 0
 
@@ -65,6 +72,8 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    if message.get("more_body", False):
+                        await _drain(receive, DRAIN)
                     # An HTTPException: FastAPI passes it through its body parsing unchanged.
                     raise HTTPException(413, _too_large(limit))
             return message
@@ -82,6 +91,18 @@ class BodyLimitMiddleware:
             if exc.status_code != 413 or started:
                 raise
             await _send_413(send, limit)
+
+
+async def _drain(receive: Receive, most: int) -> None:
+    """Read and drop the rest of the body, up to `most` bytes."""
+    drained = 0
+    while drained <= most:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _send_413(send: Send, limit: int) -> None:
