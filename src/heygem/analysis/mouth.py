@@ -16,8 +16,8 @@ Columns (MOUTH_NAMES), all in inter-ocular units except `teeth`:
   protrusion  how far the lip centres stand in front of the mouth corners (lips pushed out for "oo", "u")
   smile       height of the mouth corners above the lip centre line (negative: corners down)
   jaw         nose tip (1) to chin (152): grows as the jaw drops
-  teeth       share of the inner-mouth area covered by bright, unsaturated (tooth-coloured) pixels, 0..1;
-              NaN when no frame pixels are given
+  teeth       share of the area between the inner lips covered by tooth-coloured pixels (less saturated
+              than the person's lips and not darker), 0..1; NaN when no frame pixels are given
 """
 
 from __future__ import annotations
@@ -40,10 +40,13 @@ CORNERS = (61, 291)
 NOSE_TIP, CHIN = 1, 152
 INNER_LIP_RING = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
 
-TEETH_MAX_SATURATION = 0.35
-"""Teeth are near-white or grey-yellow; lips, tongue and the mouth's shadow are saturated or dark."""
-TEETH_MIN_BRIGHTNESS = 0.55
-"""...and brighter than this share of the mouth region's 95th-percentile brightness."""
+OUTER_LIP_RING = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
+
+# A tooth pixel, judged against the person's own lips (the ring between the outer and inner lip
+# contours) so that pale lips, dim light or a colour cast do not count as teeth: clearly less
+# saturated than the lips, and not darker than them (the mouth's shadow and the tongue are).
+TEETH_SATURATION_VS_LIPS = 0.75
+TEETH_BRIGHTNESS_VS_LIPS = 0.9
 
 
 def _gap(aligned: np.ndarray, upper: tuple[int, ...], lower: tuple[int, ...]) -> np.ndarray:
@@ -70,30 +73,40 @@ def mouth_geometry(landmarks: np.ndarray) -> np.ndarray:
     return np.stack([open_, width, upper_lip, lower_lip, round_, protrusion, smile, jaw], axis=-1)
 
 
+def _polygon_mask(points: np.ndarray, ring: tuple[int, ...], origin: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(points[list(ring), :2] - origin).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
 def teeth_share(landmarks: np.ndarray, frame: np.ndarray) -> float:
     """Share of the inner-lip polygon covered by tooth-coloured pixels in an RGB uint8 frame."""
     import cv2
 
-    ring = np.asarray(landmarks)[INNER_LIP_RING, :2]
-    if not np.all(np.isfinite(ring)):
+    points = np.asarray(landmarks, dtype=np.float64)
+    outer = points[list(OUTER_LIP_RING), :2]
+    if not np.all(np.isfinite(outer)):
         return float("nan")
     height, width = frame.shape[:2]
-    x0, y0 = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 2, 0)
-    x1, y1 = np.minimum(np.ceil(ring.max(axis=0)).astype(int) + 3, (width, height))
+    x0, y0 = np.maximum(np.floor(outer.min(axis=0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(outer.max(axis=0)).astype(int) + 3, (width, height))
     if x1 - x0 < 3 or y1 - y0 < 3:
         return 0.0
     crop = frame[y0:y1, x0:x1]
-    mask = np.zeros(crop.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(ring - (x0, y0)).astype(np.int32)], 1)
-    inside = mask.astype(bool)
-    if inside.sum() < 4:
-        return 0.0
+    origin = np.array([x0, y0])
+    inside = _polygon_mask(points, INNER_LIP_RING, origin, crop.shape[:2])
+    lips = _polygon_mask(points, OUTER_LIP_RING, origin, crop.shape[:2]) & ~inside
+    if inside.sum() < 4 or lips.sum() < 4:
+        return 0.0  # lips closed: nothing to see between them
     hsv = cv2.cvtColor(crop, cv2.COLOR_RGB2HSV)
-    saturation = hsv[..., 1] / 255.0
-    value = hsv[..., 2] / 255.0
-    # Brightness relative to the lit lips and skin around the mouth, so dim videos still count teeth.
-    reference = max(float(np.percentile(value, 95)), 0.2)
-    teeth = inside & (saturation <= TEETH_MAX_SATURATION) & (value >= TEETH_MIN_BRIGHTNESS * reference)
+    saturation, value = hsv[..., 1].astype(np.float32), hsv[..., 2].astype(np.float32)
+    teeth = (
+        inside
+        & (saturation <= TEETH_SATURATION_VS_LIPS * np.median(saturation[lips]))
+        & (value >= TEETH_BRIGHTNESS_VS_LIPS * np.median(value[lips]))
+    )
     return float(teeth.sum() / inside.sum())
 
 

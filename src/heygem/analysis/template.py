@@ -22,7 +22,7 @@ from .mouth import MOUTH_NAMES, mouth_geometry, teeth_share
 
 log = logging.getLogger("heygem.analysis")
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 """Bump when anything that changes the cached arrays changes; stale caches are recomputed."""
 
 
