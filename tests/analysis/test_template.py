@@ -157,3 +157,11 @@ def test_several_faces_follow_the_largest_most_central_with_a_warning(tmp_path, 
     centres = (analysis.boxes[:, :2] + analysis.boxes[:, 2:]) / 2
     assert np.all(np.abs(centres[:, 0] - 640) < 60), centres
     assert "several faces are visible; following the largest, most central one" in caplog.text
+
+
+def test_cancel_stops_the_decode_thread_before_returning(portrait_video, settings):
+    with VideoSource(portrait_video) as source:
+        with pytest.raises(JobCanceled):
+            template.load_or_analyze(source, settings, should_cancel=lambda: True)
+        assert not [t for t in threading.enumerate() if t.name == "heygem-decode"]
+        assert len(list(source.read(0, 3))) == 3  # the source is free to use again

@@ -137,8 +137,10 @@ def analyze(
     raw = np.full((n, 478, 3), np.nan, np.float32)
     teeth = np.full(n, np.nan, np.float32)
     step = max(10, n // 100)  # progress every 10 frames or 1%, whichever is rarer
-    with FaceLandmarker() as landmarker:
-        for i, frame in enumerate(_prefetch(source.read())):
+    # closing(): the decode thread must have stopped before anyone uses or closes the source again,
+    # also when this loop ends early (cancel, error).
+    with FaceLandmarker() as landmarker, contextlib.closing(_prefetch(source.read())) as frames:
+        for i, frame in enumerate(frames):
             if should_cancel is not None and i % 10 == 0 and should_cancel():
                 raise JobCanceled(f"canceled while analysing template frame {i} of {n}")
             points = landmarker.detect(frame)
