@@ -59,7 +59,7 @@ def mark_runner(video, audio, output, options, *rest):
     return pipeline.run(video, audio, output, dataclasses.replace(options, engine="test-mark"), *rest)
 
 
-def start_server(settings: Settings, headers: dict | None = None, runner=None) -> LiveServer:
+def start_server(settings: Settings, headers: dict | None = None, runner=None, ui: bool = False) -> LiveServer:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -67,7 +67,7 @@ def start_server(settings: Settings, headers: dict | None = None, runner=None) -
     if runner is not None:
         service = JobService(settings, runner=runner)
         service.start()
-    app = create_app(settings, service)
+    app = create_app(settings, service, ui=ui)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -92,9 +92,9 @@ def make_server(tmp_path: Path):
     """make_server(**settings) -> a running LiveServer on its own data dir; stopped after the test."""
     servers: list[LiveServer] = []
 
-    def make(headers: dict | None = None, runner=None, **overrides) -> LiveServer:
+    def make(headers: dict | None = None, runner=None, ui: bool = False, **overrides) -> LiveServer:
         settings = Settings(data_dir=tmp_path / f"data{len(servers)}", device="cpu", **overrides)
-        servers.append(start_server(settings, headers, runner))
+        servers.append(start_server(settings, headers, runner, ui))
         return servers[-1]
 
     yield make

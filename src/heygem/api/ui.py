@@ -29,5 +29,8 @@ def mount_ui(app: FastAPI, service: JobService, settings: Settings) -> bool:
         return False
     import gradio
 
-    gradio.mount_gradio_app(app, build_ui(service, settings), path="/")
+    # Gradio refuses bigger uploads itself, before the UI's own per-kind checks run.
+    biggest = max(settings.max_video_bytes, settings.max_audio_bytes)
+    gradio.mount_gradio_app(app, build_ui(service, settings), path="/", max_file_size=biggest, ssr_mode=False)
+    log.info("web UI mounted at /")
     return True
