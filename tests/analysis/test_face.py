@@ -4,8 +4,19 @@ import cv2
 import numpy as np
 import pytest
 
-from heygem.analysis.face import FaceLandmarker, face_box, head_pose, mouth_descriptor, pick_face
-from heygem.analysis.mouth import INNER_LIP_RING, MOUTH_NAMES, mouth_geometry, teeth_share
+from heygem.analysis.face import (
+    FaceLandmarker,
+    face_box,
+    head_pose,
+    mouth_descriptor,
+    pick_face,
+)
+from heygem.analysis.mouth import (
+    INNER_LIP_RING,
+    MOUTH_NAMES,
+    mouth_geometry,
+    teeth_share,
+)
 
 
 @pytest.fixture(scope="module")

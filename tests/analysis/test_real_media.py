@@ -59,7 +59,7 @@ def test_smoothing_steadies_the_upper_face(analyses):
         iod = float(np.median(face_frame(raw)[2]))
         smoothed = analysis.landmarks.astype(np.float64)
 
-        def shimmer(points):
+        def shimmer(points, upper=upper, iod=iod):
             """Frame-to-frame wobble: what a 9-frame quadratic fit leaves, in eye distances."""
             xy = points[:, upper, :2] / iod
             return float((xy - savgol_filter(xy, 9, 2, axis=0))[4:-4].std())

@@ -13,8 +13,12 @@ import os
 import numpy as np
 
 from ..errors import HeyGemError
-from .mouth import MOUTH_NAMES, mouth_descriptor  # noqa: F401  (the evaluation describes frames from here)
-from .pose import head_pose  # noqa: F401
+from .mouth import MOUTH_NAMES, mouth_descriptor
+from .pose import head_pose
+
+# The per-frame face toolkit in one place: the evaluation describes generated frames with the very
+# same landmarker, pose and mouth descriptor as the template analysis.
+__all__ = ["MOUTH_NAMES", "POINTS", "FaceLandmarker", "face_box", "head_pose", "mouth_descriptor", "pick_face"]
 
 log = logging.getLogger("heygem.analysis")
 
@@ -59,7 +63,7 @@ def _iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
     lo = np.maximum(boxes[:, :2], box[:2])
     hi = np.minimum(boxes[:, 2:], box[2:])
     inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
-    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
     return inter / np.maximum(area(boxes) + area(box) - inter, 1e-6)
 
 
@@ -124,10 +128,13 @@ class FaceLandmarker:
             self._follow_two_faces()
         self._frames += 1
         faces = self._faces(rgb)
-        if single and self._max_faces == 1 and faces and self._previous_box is not None:
-            if _iou(face_box(faces[0])[None], self._previous_box)[0] < 0.3 and self._several_faces(rgb):
-                self._follow_two_faces()  # the tracker jumped to another face: choose between them
-                faces = self._faces(rgb)
+        jumped = (
+            single and self._max_faces == 1 and faces and self._previous_box is not None
+            and _iou(face_box(faces[0])[None], self._previous_box)[0] < 0.3
+        )
+        if jumped and self._several_faces(rgb):
+            self._follow_two_faces()  # the tracker may have jumped to another face: choose between them
+            faces = self._faces(rgb)
         if not faces:
             self._previous_box = None
             return None

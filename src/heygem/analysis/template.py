@@ -13,11 +13,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import cache
 from ..config import Settings
 from ..errors import JobCanceled, NoFaceError
 from ..media.decode import VideoSource
 from ..types import ProgressCallback, VideoInfo
+from . import cache
 from .mouth import MOUTH_NAMES, mouth_geometry, teeth_share
 
 log = logging.getLogger("heygem.analysis")
@@ -129,12 +129,12 @@ def analyze(
     should_cancel: Callable[[], bool] | None = None,
 ) -> TemplateAnalysis:
     """Run the landmarker over every frame, then smooth and describe (no cache involved)."""
-    from .face import FaceLandmarker, face_box, head_pose
+    from .face import POINTS, FaceLandmarker, face_box, head_pose
     from .smoothing import smooth_landmarks
 
     info = source.info
     n = info.frame_count
-    raw = np.full((n, 478, 3), np.nan, np.float32)
+    raw = np.full((n, POINTS, 3), np.nan, np.float32)
     teeth = np.full(n, np.nan, np.float32)
     step = max(10, n // 100)  # progress every 10 frames or 1%, whichever is rarer
     # closing(): the decode thread must have stopped before anyone uses or closes the source again,

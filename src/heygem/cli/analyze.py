@@ -20,8 +20,8 @@ def summary(analysis) -> list[str]:
     info = analysis.video
     face = analysis.has_face
     lines = [
-        f"{info.path}: {info.width}x{info.height}, {analysis.frame_count} frames at {float(info.fps):.2f} fps "
-        f"({info.duration:.1f} s)",
+        (f"{info.path}: {info.width}x{info.height}, {analysis.frame_count} frames at {float(info.fps):.2f} fps "
+         f"({info.duration:.1f} s)"),
         f"face in {face.sum()} of {analysis.frame_count} frames ({100 * face.mean():.1f}%)",
     ]
     if face.any():
