@@ -7,6 +7,7 @@ import time
 import zipfile
 
 import av
+import pytest
 from mediafactory import speechlike, write_audio, write_video
 
 
@@ -151,3 +152,15 @@ def test_health_system_and_docs(server):
     assert server.client.get("/docs").status_code == 200
     spec = server.client.get("/openapi.json").json()
     assert {"/api/v1/jobs", "/api/v1/batches", "/easy/submit", "/easy/query"} <= set(spec["paths"])
+
+
+def test_text_job_speaks_with_tts(server, tiny_media):
+    pytest.importorskip("espeakng_loader", reason="eSpeak NG voices not installed")
+    video, _ = tiny_media
+    r = server.client.post("/api/v1/jobs", files={"template": upload(video)},
+                           data={"text": "Hello there, this is a test.", "voice": "en-espeak", "engine": "test-mark"})
+    assert r.status_code == 202, r.text
+    assert r.json()["inputs"]["text"] == "Hello there, this is a test." and r.json()["name"] == "template + text"
+    done = server.wait_done(r.json()["id"])
+    assert done["status"] == "succeeded", done
+    assert mp4_frames(server.client.get(done["result_url"]).content) > 25
