@@ -23,11 +23,9 @@ import httpx
 import numpy as np
 import uvicorn
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-from heygem.api import create_app  # noqa: E402
-from heygem.config import MB, Settings  # noqa: E402
-from heygem.media.decode import probe_video  # noqa: E402
+from heygem.api import create_app
+from heygem.config import MB, Settings
+from heygem.media.decode import probe_video
 
 
 def noise_video(path: Path, megabytes: int) -> Path:

@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from mediafactory import speechlike, write_audio, write_video
+from mediafactory import speechlike, write_audio
 
 
 def files_in(folder):
@@ -58,7 +58,7 @@ def media(easy_server, tiny_media):
 
 
 def test_submit_and_query_like_a_heygem_script(easy_server, media):
-    video, audio = media
+    _, audio = media
     code = str(uuid.uuid4())
     # A path relative to the media root, and an absolute one inside it.
     answer = heygem_submit(easy_server, str(audio), "clips/template.mp4", code)
@@ -162,7 +162,7 @@ def test_http_urls_are_downloaded(easy_server, tiny_media, web):
 
 def test_bad_urls_are_refused_and_leave_nothing(make_easy_server, tiny_media, web, tmp_path):
     root, base = web
-    video, audio = tiny_media
+    video, _ = tiny_media
     shutil.copy(video, root / "anchor.mp4")
     big = write_audio(tmp_path / "long.wav", speechlike(4.0))  # 128 kB
     shutil.copy(big, root / "long.wav")

@@ -7,8 +7,8 @@ app's lifetime (started and stopped by the lifespan); a service passed in belong
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from fastapi import FastAPI
 

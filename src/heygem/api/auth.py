@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -33,7 +33,7 @@ def _cookie(scope: Scope) -> str | None:
         return None
     try:
         morsel = SimpleCookie(raw).get(COOKIE)
-    except Exception:  # a malformed Cookie header is the client's problem: treat as no cookie
+    except CookieError:  # a malformed Cookie header is the client's problem: treat as no cookie
         return None
     return unquote(morsel.value) if morsel else None
 
@@ -69,7 +69,7 @@ class TokenMiddleware:
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         given = next((v for k, v in query if k == QUERY), None)
-        if self._matches(given):
+        if given is not None and self._matches(given):
             if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and not _is_api(scope["path"]):
                 await self._redirect_with_cookie(scope, [(k, v) for k, v in query if k != QUERY], send, given)
             else:

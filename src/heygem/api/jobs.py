@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path as FsPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
@@ -29,11 +29,12 @@ Config = Annotated[Settings, Depends(get_settings)]
 Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 MAX_TEXT = 20_000
 
-ERROR = {"model": ErrorOut}
-SUBMIT_ERRORS = {400: {"description": "bad input", **ERROR}, 413: {"description": "a file is too big", **ERROR},
+Responses = dict[int | str, dict[str, Any]]
+ERROR: dict[str, Any] = {"model": ErrorOut}
+SUBMIT_ERRORS: Responses = {400: {"description": "bad input", **ERROR}, 413: {"description": "a file is too big", **ERROR},
                  415: {"description": "a file is not the media it should be", **ERROR}}
-NOT_FOUND = {404: {"description": "no such job", **ERROR}}
-CONFLICT = {409: {"description": "not possible in the job's current state", **ERROR}}
+NOT_FOUND: Responses = {404: {"description": "no such job", **ERROR}}
+CONFLICT: Responses = {409: {"description": "not possible in the job's current state", **ERROR}}
 
 
 def job_options(
@@ -205,12 +206,15 @@ def get_batch(service: Service, batch_id: BatchId) -> BatchOut:
                        409: {"description": "no video of the batch has finished yet", **ERROR}},
             summary="Download a batch's finished videos as one zip")
 def batch_zip(service: Service, settings: Config, batch_id: BatchId) -> StreamingResponse:
-    done = [(job, _output(settings, job.output)) for job in _batch_jobs(service, batch_id)
-            if job.status is JobStatus.SUCCEEDED]
-    done = [(job, path) for job, path in done if path is not None]
-    if not done:
+    names, paths = [], []
+    for job in _batch_jobs(service, batch_id):
+        path = _output(settings, job.output) if job.status is JobStatus.SUCCEEDED else None
+        if path is not None:
+            names.append(job.name)
+            paths.append(path)
+    if not paths:
         raise JobStateError(f"no video of batch {batch_id} has finished yet")
-    files = list(zip(member_names(job.name for job, _ in done), (path for _, path in done)))
+    files = list(zip(member_names(names), paths))
     return StreamingResponse(stream_zip(files), media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="heygem-{batch_id}.zip"',
                                       "X-HeyGem-Videos": str(len(files))})

@@ -47,7 +47,7 @@ class JobOut(BaseModel):
     result_url: str | None = Field(description="the finished mp4 (set once the job succeeded)")
 
     @classmethod
-    def of(cls, job: Job) -> "JobOut":
+    def of(cls, job: Job) -> JobOut:
         return cls(
             id=job.id, batch_id=job.batch_id, name=job.name, status=job.status, progress=job.progress,
             stage=job.stage, error=job.error, attempts=job.attempts, device=job.device,
@@ -74,7 +74,7 @@ class BatchOut(BaseModel):
     zip_url: str = Field(description="a zip of the batch's finished videos")
 
     @classmethod
-    def of(cls, jobs: list[Job]) -> "BatchOut":
+    def of(cls, jobs: list[Job]) -> BatchOut:
         batch_id = jobs[0].batch_id or ""
         return cls(batch_id=batch_id, jobs=[JobOut.of(j) for j in jobs], zip_url=f"{API}/batches/{batch_id}/zip")
 
@@ -95,7 +95,7 @@ class SystemOut(BaseModel):
     slots: dict[str, int] = Field(description="jobs allowed at once per device")
 
     @classmethod
-    def of(cls, info: SystemInfo, version: str) -> "SystemOut":
+    def of(cls, info: SystemInfo, version: str) -> SystemOut:
         gpu = GpuMemory(free_bytes=info.gpu_memory[0], total_bytes=info.gpu_memory[1]) if info.gpu_memory else None
         return cls(version=version, device=info.device, device_message=info.device_message, gpu_memory=gpu,
                    queued=info.queued, running=[JobOut.of(j) for j in info.running], counts=info.counts,

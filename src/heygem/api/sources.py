@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -70,15 +71,14 @@ def download(url: str, folder: Path, settings: Settings, kind: str) -> Path:
     deadline = time.monotonic() + DOWNLOAD_TIMEOUT_S
     timeout = httpx.Timeout(min(DOWNLOAD_TIMEOUT_S, 60.0), connect=CONNECT_TIMEOUT_S)
     try:
-        with httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise InputError(f"cannot download {label}: HTTP {response.status_code}")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise too_large(kind, label, int(declared), limit)
-                return save_stream(_Deadline(response.iter_bytes(), deadline, label), folder, name, kind, limit,
-                                   label)
+        with (httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout) as client,
+              client.stream("GET", url) as response):
+            if response.status_code != 200:
+                raise InputError(f"cannot download {label}: HTTP {response.status_code}")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise too_large(kind, label, int(declared), limit)
+            return save_stream(_Deadline(response.iter_bytes(), deadline, label), folder, name, kind, limit, label)
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
         raise InputError(f"cannot download {label}: {exc or type(exc).__name__}") from exc
 
@@ -86,7 +86,7 @@ def download(url: str, folder: Path, settings: Settings, kind: str) -> Path:
 class _Deadline:
     """A file-like read() over an iterator of chunks that gives up at the deadline."""
 
-    def __init__(self, chunks, deadline: float, label: str) -> None:
+    def __init__(self, chunks: Iterable[bytes], deadline: float, label: str) -> None:
         self._chunks = iter(chunks)
         self._deadline = deadline
         self._label = label

@@ -13,9 +13,10 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Protocol
 
 from ..config import MB, Settings
 from ..errors import InputError
@@ -79,7 +80,11 @@ def too_large(kind: str, label: str, size: float, limit: int) -> UploadTooLarge:
                           f"{limit / MB:.1f} MB, set by {LIMIT_ENV[kind]})")
 
 
-def save_stream(source: BinaryIO, folder: Path, filename: str, kind: str, limit: int, label: str) -> Path:
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def save_stream(source: Readable, folder: Path, filename: str, kind: str, limit: int, label: str) -> Path:
     """Copy a file object into its own subfolder of `folder`, refusing it past `limit` bytes."""
     target = folder / uuid.uuid4().hex[:12] / filename
     target.parent.mkdir()

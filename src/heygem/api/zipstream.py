@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 CHUNK = 1024 * 1024
 
@@ -53,7 +53,7 @@ def stream_zip(files: list[tuple[str, Path]]) -> Iterator[bytes]:
 
 def _zip_chunks(files: list[tuple[str, Path]]) -> Iterator[bytes]:
     sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[call-overload]
         for name, path in files:
             with path.open("rb") as src, archive.open(name, "w", force_zip64=True) as dst:
                 while chunk := src.read(CHUNK):
