@@ -150,6 +150,7 @@ def test_health_system_and_docs(server):
     assert system["device"] == "cpu" and system["gpu_memory"] is None and system["slots"] == {"cpu": 1}
     assert set(system["counts"]) == {"queued", "running", "succeeded", "failed", "canceled"}
     assert server.client.get("/docs").status_code == 200
+    assert (server.settings.data_dir / "media").is_dir()  # the default media root, made at start
     spec = server.client.get("/openapi.json").json()
     assert {"/api/v1/jobs", "/api/v1/batches", "/easy/submit", "/easy/query"} <= set(spec["paths"])
 

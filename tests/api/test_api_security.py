@@ -155,3 +155,20 @@ def test_output_outside_the_data_dir_is_never_served(server, tiny_media, tmp_pat
     output.symlink_to(secret)  # e.g. planted by someone with access to the outputs folder
     r = server.client.get(f"/api/v1/jobs/{job['id']}/result")
     assert r.status_code == 410 and b"not for you" not in r.content
+
+
+def test_cross_site_browser_requests_cannot_change_jobs(server, tiny_media):
+    video, audio = tiny_media
+    files = {"template": upload(video), "audio": upload(audio)}
+    evil = {"Origin": "http://evil.example"}
+    r = server.client.post("/api/v1/jobs", files=files, data={"engine": "test-mark"}, headers=evil)
+    assert r.status_code == 403 and "evil.example" in r.json()["detail"]
+    assert server.client.post("/easy/submit", json={}, headers=evil).status_code == 403
+    assert server.client.post("/api/v1/jobs/x/cancel", headers={"Origin": "null"}).status_code == 403
+    assert leftovers(server) == []
+    # Reading is allowed (the browser keeps the answer from the other site anyway), and so is
+    # the server's own pages calling it (same origin), and scripts that send no Origin.
+    assert server.client.get("/api/v1/jobs", headers=evil).status_code == 200
+    same = {"Origin": server.url}
+    assert server.client.post("/api/v1/jobs/x/cancel", headers=same).status_code == 404
+    assert server.client.post("/api/v1/jobs/x/cancel").status_code == 404

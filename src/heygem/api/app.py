@@ -18,6 +18,7 @@ from ..service import JobService
 from . import easy, errors, jobs, system
 from .auth import TokenMiddleware
 from .limits import BodyLimitMiddleware
+from .origin import SameOriginMiddleware
 from .sources import media_roots
 from .staging import clear_staging
 
@@ -44,6 +45,9 @@ def create_app(settings: Settings, service: JobService | None = None, *, ui: boo
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clear_staging(settings)  # leftovers of a crash mid-upload
+        default_media = settings.data_dir / "media"
+        if app.state.media_roots == (default_media.resolve(),):
+            default_media.mkdir(parents=True, exist_ok=True)  # so people see where files go
         if owned:
             service.start()
         try:
@@ -72,7 +76,8 @@ def create_app(settings: Settings, service: JobService | None = None, *, ui: boo
         from .ui import mount_ui
 
         mount_ui(app, service, settings)
-    # Added last, so it runs first: no route, upload or UI page is reached without the token.
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(SameOriginMiddleware)
+    # Added last, so it runs first: no route, upload or UI page is reached without the token.
     app.add_middleware(TokenMiddleware, token=settings.api_token)
     return app
