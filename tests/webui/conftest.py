@@ -28,6 +28,7 @@ def media(tmp_path: Path) -> dict[str, Path]:
     return {
         "video": write_video(src / "anchor.mp4", 10),
         "video2": write_video(src / "studio.mp4", 6, size=(48, 32)),
+        "video3": write_video(src / "extra.mp4", 4),
         "audio": write_audio(src / "news.wav", speechlike(0.4)),
         "audio2": write_audio(src / "weather.mp3", speechlike(0.6, seed=2)),
         "text": bad,

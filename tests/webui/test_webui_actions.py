@@ -58,10 +58,11 @@ def test_text_instead_of_audio_is_queued_with_the_voice(idle_service, settings, 
 
 
 def test_batch_list_adds_acceptable_files_and_removes_selected(settings, media):
-    staged, refused = actions.add_to_list([], [str(media["video"]), str(media["text"]), str(media["video2"])],
-                                          "video", settings)
+    new = [str(media[k]) for k in ("video", "text", "corrupt", "video2")]
+    staged, refused = actions.add_to_list([], new, "video", settings)
     assert staged == [str(media["video"]), str(media["video2"])]
-    assert len(refused) == 1 and "notes.txt" in refused[0]
+    assert len(refused) == 2
+    assert "unsupported video format '.txt'" in refused[0] and "cannot read file broken.mp4" in refused[1]
     staged, refused = actions.add_to_list(staged, [str(media["video"])], "video", settings)
     assert staged == [str(media["video"]), str(media["video2"])] and not refused  # no duplicates
     assert actions.remove_from_list(staged, [str(media["video"])]) == [str(media["video2"])]
@@ -104,6 +105,16 @@ def test_batch_refuses_empty_list_and_wrong_kind(service, settings, media):
         actions.submit_batch(service, settings, actions.ONE_TEMPLATE, str(media["video"]), [str(media["video2"])])
 
 
+def test_named_output_is_a_link_not_a_copy(service, settings, media):
+    job = actions.submit_single(service, settings, str(media["video"]), str(media["audio"]), engine=ENGINE)
+    assert actions.named_output(settings, job) is None  # not finished yet
+    (done,) = service.wait([job.id], timeout=60)
+    link = actions.named_output(settings, done)
+    assert link == actions.exports_dir(settings) / "videos" / done.id / "anchor_news.mp4"
+    assert link.stat().st_ino == done.output.stat().st_ino
+    assert actions.named_output(settings, done) == link  # asking again reuses it
+
+
 def test_zip_without_finished_videos_says_so(idle_service, settings, media):
     job = actions.submit_single(idle_service, settings, str(media["video"]), str(media["audio"]), engine=ENGINE)
     with pytest.raises(InputError, match="no finished videos"):
@@ -128,8 +139,11 @@ def test_delete_removes_jobs_and_their_videos(service, settings, media):
                                 [str(media["video"]), str(media["video2"])], ENGINE)
     done = service.wait([job.id for job in jobs], timeout=60)
     assert all(job.output.is_file() for job in done)
-    assert actions.delete_jobs(service, [done[0].id, "no-such-job"]) == 1
+    links = [actions.named_output(settings, job) for job in done]
+    assert [link.name for link in links] == ["anchor_news.mp4", "studio_news.mp4"]
+    assert actions.delete_jobs(service, settings, [done[0].id, "no-such-job"]) == 1
     assert not done[0].output.exists()
+    assert not links[0].exists() and links[1].is_file()  # the deleted job's download name went with it
     assert [job.id for job in actions.history_page(service, 0).jobs] == [done[1].id]
     assert actions.get_job(service, done[0].id) is None
 

@@ -6,6 +6,7 @@ same jobs; the page itself keeps only the ids it is watching.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -95,11 +96,14 @@ def many_kind(mode: str) -> str:
 
 def add_to_list(staged: Sequence[str], new: Sequence[str], kind: str,
                 settings: Settings) -> tuple[list[str], list[str]]:
-    """(the list with the acceptable new files appended, a message per refused file)."""
+    """(the list with the acceptable new files appended, a message per refused file).
+
+    Each file is opened (not only its name checked), so a broken one is refused now rather than
+    failing its job minutes later."""
     out, refused = list(staged), []
     for path in new:
         try:
-            uploads.check(path, kind, settings)
+            uploads.describe(path, kind, settings)
         except InputError as exc:
             refused.append(str(exc))
             continue
@@ -208,6 +212,40 @@ def output_name(job: Job) -> str:
     return (re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video") + ".mp4"
 
 
+def named_output(settings: Settings, job: Job) -> Path | None:
+    """The finished video under its readable name, for downloads: a browser saves a file under the
+    name the server gives, and outputs are named by job id.
+
+    A hard link in <data>/exports/videos/<job-id>/ costs no copy; prune_named() removes it once the
+    job's own output is gone. Where hard links are not possible the id-named output is returned.
+    """
+    if job.status is not JobStatus.SUCCEEDED or job.output is None or not job.output.is_file():
+        return None
+    link = exports_dir(settings) / "videos" / job.id / output_name(job)
+    try:
+        if link.exists() and os.stat(link).st_ino == os.stat(job.output).st_ino:
+            return link
+        link.parent.mkdir(parents=True, exist_ok=True)
+        part = link.with_name(f".{link.name}.part")
+        part.unlink(missing_ok=True)
+        os.link(job.output, part)
+        part.replace(link)  # atomic, also over a link to an older output of the same job
+        return link
+    except OSError:
+        return job.output
+
+
+def prune_named(settings: Settings) -> None:
+    """Remove readable-name links whose job output was deleted (the link is then the file's only name)."""
+    for link in (exports_dir(settings) / "videos").glob("*/*.mp4"):
+        try:
+            if link.stat().st_nlink == 1:
+                link.unlink()
+                link.parent.rmdir()
+        except OSError:
+            pass  # gone already, or the folder holds another link
+
+
 def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) -> Path:
     """A zip of the finished videos among `job_ids` under readable names; InputError when there are none."""
     jobs = [job for job in (get_job(service, i) for i in job_ids)
@@ -217,6 +255,7 @@ def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) ->
     folder = exports_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     _prune(folder)
+    prune_named(settings)
     target = folder / f"heygem-{time.strftime('%Y%m%d-%H%M%S')}-{len(jobs)}-videos-{jobs[0].id[:6]}.zip"
     part = target.with_suffix(".part")
     taken: set[str] = set()
@@ -245,7 +284,7 @@ def _prune(folder: Path) -> None:
             pass  # another request pruned it first
 
 
-def delete_jobs(service: JobService, job_ids: Sequence[str]) -> int:
+def delete_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) -> int:
     """Delete these jobs (running ones are canceled first); returns how many existed."""
     deleted = 0
     for job_id in job_ids:
@@ -254,4 +293,5 @@ def delete_jobs(service: JobService, job_ids: Sequence[str]) -> int:
             deleted += 1
         except JobNotFound:
             pass  # already gone: another tab or the API deleted it
+    prune_named(settings)
     return deleted

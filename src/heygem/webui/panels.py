@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import time
 from html import escape
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote
 
 from ..service import Job, JobStatus
 from .actions import Page, Snapshot
 from .labels import STATUS, both
 
 GIB = 1024**3
+FILE_ROUTE = "gradio_api/file="
+"""Where Gradio serves files; relative to the page, so links work wherever the UI is mounted."""
 _COLOR = {
     JobStatus.QUEUED: "#9ca3af", JobStatus.RUNNING: "#3b82f6", JobStatus.SUCCEEDED: "#16a34a",
     JobStatus.FAILED: "#dc2626", JobStatus.CANCELED: "#6b7280",
@@ -36,18 +41,35 @@ def _bar(job: Job) -> str:
     )
 
 
-def _row(job: Job, index: int, total: int) -> str:
-    detail = job.error if job.status is JobStatus.FAILED else job.stage
+Named = Callable[[Job], "Path | None"]
+"""job -> its finished video under a readable name (actions.named_output), for download links."""
+
+
+def download_link(path: Path | None) -> str:
+    """A link that downloads `path` (the browser saves it under the file's own name)."""
+    if path is None:
+        return ""
+    name = escape(path.name)
+    href = escape(FILE_ROUTE + quote(str(path)))
+    return f"<a class='heygem-download' href='{href}' download='{name}'>⬇ {name}</a>"
+
+
+def _row(job: Job, index: int, total: int, named: Named | None) -> str:
+    if job.status is JobStatus.SUCCEEDED:
+        detail = download_link(named(job)) if named else ""
+    else:
+        detail = escape(job.error if job.status is JobStatus.FAILED else job.stage or "")
     return (
         f"<div class='heygem-job' data-status='{job.status.value}' style='margin:6px 0'>"
         f"<div style='display:flex;justify-content:space-between;gap:8px'>"
         f"<span>({index}/{total}) {escape(job.name)}</span>"
-        f"<span>{STATUS[job.status]} · {escape(detail or '')}</span></div>{_bar(job)}</div>"
+        f"<span>{STATUS[job.status]} · {detail}</span></div>{_bar(job)}</div>"
     )
 
 
-def jobs_progress(jobs: list[Job]) -> str:
-    """Headline ("processing <name> (i/N)" or how many are done) and one bar per job."""
+def jobs_progress(jobs: list[Job], named: Named | None = None) -> str:
+    """Headline ("processing <name> (i/N)" or how many are done), one bar per job, and a download
+    link per finished job when `named` is given."""
     if not jobs:
         return note(both("还没有任务", "no jobs yet"))
     total = len(jobs)
@@ -61,7 +83,7 @@ def jobs_progress(jobs: list[Job]) -> str:
         head = f"{both('全部结束', 'all finished')}: {ok}/{total} {both('成功', 'succeeded')}"
     else:
         head = f"{both('排队中', 'waiting in the queue')} ({done}/{total} {both('已结束', 'finished')})"
-    rows = "".join(_row(job, i, total) for i, job in enumerate(jobs, 1))
+    rows = "".join(_row(job, i, total, named) for i, job in enumerate(jobs, 1))
     return f"<div class='heygem-progress'><b class='heygem-head'>{head}</b>{rows}</div>"
 
 
@@ -72,7 +94,8 @@ def _when(seconds: float | None) -> str:
 def history_rows(page: Page) -> list[list[str]]:
     rows = []
     for job in page.jobs:
-        detail = job.error if job.status is JobStatus.FAILED else job.stage
+        # The stage says what a live job does; a finished one needs only its error, if any.
+        detail = job.error if job.status is JobStatus.FAILED else "" if job.done else job.stage
         rows.append([_when(job.created_at), job.name, STATUS[job.status], f"{job.progress:.0%}",
                      job.device or "", detail or "", job.id[:12]])
     return rows

@@ -8,7 +8,7 @@ import gradio as gr
 
 from ...config import Settings
 from ...errors import HeyGemError
-from ...service import JobService, JobStatus
+from ...service import JobService
 from .. import actions, panels, uploads
 from ..labels import both
 from .single import preview
@@ -21,7 +21,9 @@ def _choices(staged: list[str]) -> list[tuple[str, str]]:
     return [(Path(p).name, p) for p in staged]
 
 
-def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr.Blocks) -> None:
+def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching: gr.BrowserState,
+          demo: gr.Blocks) -> None:
+    """`watching` holds the id of the batch this browser follows."""
     mode = gr.Radio(
         [(both("一个音频 × 多个模板", "One audio × many templates"), actions.ONE_AUDIO),
          (both("多个音频 × 一个模板", "Many audios × one template"), actions.ONE_TEMPLATE)],
@@ -50,15 +52,14 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr
     start = gr.Button(both("开始批量生成", "Start batch"), variant="primary", elem_id="batch-start")
     message = gr.HTML(elem_id="batch-message")
     progress = gr.HTML(elem_id="batch-progress")
-    results = gr.File(label=both("已完成的视频", "Finished videos"), file_count="multiple", interactive=False,
-                      elem_id="batch-results")
     with gr.Row():
         zip_button = gr.Button(both("打包下载本批", "Download this batch (zip)"), elem_id="batch-zip")
-        zip_file = gr.File(label="ZIP", interactive=False, elem_id="batch-zip-file")
+        zip_file = gr.File(label="ZIP", interactive=False, visible=False, elem_id="batch-zip-file")
     staged = gr.State([])
-    watching = gr.BrowserState(None, storage_key="heygem-batch")
-    shown = gr.State(-1)
     timer = gr.Timer(1.0, active=False)
+
+    def named(job):
+        return actions.named_output(settings, job)
 
     def on_mode(choice):
         audio_first = choice == actions.ONE_AUDIO
@@ -88,20 +89,18 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr
         return (jobs[0].batch_id, "", panels.jobs_progress(jobs), gr.Timer(active=True), [],
                 gr.update(choices=[], value=[]))
 
-    def watch(batch_id, shown_count):
+    def watch(batch_id):
+        """Progress, with a download link per finished video (results appear as they finish)."""
         jobs = actions.batch_jobs(service, batch_id)
-        html = panels.jobs_progress(jobs) if jobs else ""
-        finished = [str(j.output) for j in jobs if j.status is JobStatus.SUCCEEDED and j.output is not None]
-        timer_state = gr.Timer(active=any(not j.done for j in jobs))
-        if len(finished) == shown_count:  # unchanged: keep the list as it is on screen
-            return html, gr.skip(), shown_count, timer_state
-        return html, finished or None, len(finished), timer_state
+        html = panels.jobs_progress(jobs, named) if jobs else ""
+        return html, gr.Timer(active=any(not j.done for j in jobs))
 
     def on_zip(batch_id):
         try:
-            return actions.zip_jobs(service, settings, [j.id for j in actions.batch_jobs(service, batch_id)]), ""
+            ids = [job.id for job in actions.batch_jobs(service, batch_id)]
+            return gr.update(value=str(actions.zip_jobs(service, settings, ids)), visible=True), ""
         except HeyGemError as exc:
-            return None, panels.error(str(exc))
+            return gr.update(value=None, visible=False), panels.error(str(exc))
 
     mode.change(on_mode, mode, [one_audio, one_template, one_info, add_templates, add_audios, staged, listing,
                                 list_note])
@@ -116,6 +115,6 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr
     start.click(on_start, [mode, one_audio, one_template, staged, engine],
                 [watching, message, progress, timer, staged, listing])
     zip_button.click(on_zip, watching, [zip_file, message])
-    watch_io = dict(inputs=[watching, shown], outputs=[progress, results, shown, timer], show_progress="hidden")
+    watch_io = dict(inputs=watching, outputs=[progress, timer], show_progress="hidden")
     timer.tick(watch, **watch_io)
     demo.load(watch, **watch_io)

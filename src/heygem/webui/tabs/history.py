@@ -24,15 +24,14 @@ def build(service: JobService, settings: Settings, demo: gr.Blocks, tab: gr.Tab)
     with gr.Row():
         with gr.Column():
             pick = gr.Dropdown([], label=both("预览", "Preview"), elem_id="history-pick")
-            player = gr.Video(label=both("播放", "Player"), interactive=False, elem_id="history-player")
+            player = gr.Video(label=both("播放", "Player"), interactive=False, height=320, elem_id="history-player")
         with gr.Column():
-            one_file = gr.File(label=both("下载此视频", "Download this video"), interactive=False,
-                               elem_id="history-one-file")
+            one_link = gr.HTML(elem_id="history-one-link")
             with gr.Row():
                 zip_selected = gr.Button(both("下载所选 (zip)", "Download selected (zip)"),
                                          elem_id="history-zip-selected")
                 zip_all = gr.Button(both("下载全部 (zip)", "Download all (zip)"), elem_id="history-zip-all")
-            zip_file = gr.File(label="ZIP", interactive=False, elem_id="history-zip-file")
+            zip_file = gr.File(label="ZIP", interactive=False, visible=False, elem_id="history-zip-file")
             with gr.Row():
                 delete_one = gr.Button(both("删除预览的任务", "Delete previewed"), variant="stop", size="sm",
                                        elem_id="history-delete-one")
@@ -62,8 +61,8 @@ def build(service: JobService, settings: Settings, demo: gr.Blocks, tab: gr.Tab)
         job = actions.get_job(service, job_id)
         if job is None or job.status is not JobStatus.SUCCEEDED or job.output is None:
             why = "" if job is None else f"{job.name}: {STATUS[job.status]}"
-            return None, None, panels.note(why) if why else ""
-        return str(job.output), str(job.output), ""
+            return None, panels.note(why) if why else ""
+        return str(job.output), panels.download_link(actions.named_output(settings, job))
 
     def ask(ids):
         ids = [i for i in ids if i]
@@ -74,26 +73,26 @@ def build(service: JobService, settings: Settings, demo: gr.Blocks, tab: gr.Tab)
         return ids, gr.update(visible=True), text, ""
 
     def on_confirm(ids, index):
-        deleted = actions.delete_jobs(service, ids)
+        deleted = actions.delete_jobs(service, settings, ids)
         return ([], gr.update(visible=False), panels.note(f"已删除 {deleted} 个任务 Deleted {deleted} job(s)"),
                 None, None, *show(index))
 
     def on_zip(ids):
         try:
-            return actions.zip_jobs(service, settings, ids), ""
+            return gr.update(value=str(actions.zip_jobs(service, settings, ids)), visible=True), ""
         except HeyGemError as exc:
-            return None, panels.error(str(exc))
+            return gr.update(value=None, visible=False), panels.error(str(exc))
 
     for event, step in ((refresh.click, 0), (prev_button.click, -1), (next_button.click, 1)):
         event(lambda i, s, step=step: show(i + step, s), [page_index, selected], page_outputs)
     tab.select(lambda i, s: show(i, s), [page_index, selected], page_outputs)
     demo.load(lambda: show(0), None, page_outputs)
-    pick.change(on_pick, pick, [player, one_file, message])
+    pick.change(on_pick, pick, [player, one_link])
     zip_selected.click(on_zip, selected, [zip_file, message])
     zip_all.click(lambda: on_zip(actions.all_job_ids(service)), None, [zip_file, message])
     ask_outputs = [pending, confirm_row, confirm_text, message]
     delete_one.click(lambda i: ask([i]), pick, ask_outputs)
     delete_selected.click(lambda s: ask(s or []), selected, ask_outputs)
     delete_all.click(lambda: ask(actions.all_job_ids(service)), None, ask_outputs)
-    confirm.click(on_confirm, [pending, page_index], [pending, confirm_row, message, player, one_file, *page_outputs])
+    confirm.click(on_confirm, [pending, page_index], [pending, confirm_row, message, player, one_link, *page_outputs])
     cancel.click(lambda: ([], gr.update(visible=False), ""), None, [pending, confirm_row, message])

@@ -25,14 +25,17 @@ def preview(path: str | None, kind: str, settings: Settings) -> str:
         return panels.error(str(exc))
 
 
-def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr.Blocks) -> None:
+def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching: gr.BrowserState,
+          demo: gr.Blocks) -> None:
+    """`watching` holds the id of the job this browser follows."""
     voices = actions.voice_choices()
     with gr.Row():
         with gr.Column():
             template = gr.File(label=both("模板视频", "Template video") + " (mp4 mov avi mkv webm flv)",
                                file_types=list(uploads.VIDEO_TYPES), elem_id="single-template")
             template_info = gr.HTML(elem_id="single-template-info")
-            template_player = gr.Video(label=both("模板预览", "Template preview"), interactive=False, visible=False)
+            template_player = gr.Video(label=both("模板预览", "Template preview"), interactive=False, visible=False,
+                                       height=240)
         with gr.Column():
             # Text to speech is offered only when a voice is installed (the TTS package imports and
             # one voice has its engine).
@@ -46,12 +49,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr
                                 visible=False)
     generate = gr.Button(both("生成", "Generate"), variant="primary", elem_id="single-generate")
     status = gr.HTML(elem_id="single-status")
-    with gr.Row():
-        result = gr.Video(label=both("结果", "Result"), interactive=False, elem_id="single-result")
-        download = gr.File(label=both("下载", "Download"), interactive=False)
-    # The page remembers only which job it watches (in the browser); the job itself lives in the service,
-    # so a reload picks the watch up again.
-    watching = gr.BrowserState(None, storage_key="heygem-single-job")
+    result = gr.Video(label=both("结果", "Result"), interactive=False, height=400, elem_id="single-result")
     shown = gr.State(None)
     timer = gr.Timer(1.0, active=False)
 
@@ -73,22 +71,23 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, demo: gr
         return job.id, panels.jobs_progress([job]), gr.Timer(active=True)
 
     def watch(job_id, shown_id):
+        """Progress (with a download link once done) and the result in the player."""
         job = actions.get_job(service, job_id)
         if job is None:
-            return "", None, None, None, gr.Timer(active=False)
-        html = panels.jobs_progress([job])
+            return "", None, None, gr.Timer(active=False)
+        html = panels.jobs_progress([job], lambda j: actions.named_output(settings, j))
         timer_state = gr.Timer(active=not job.done)
         if job.status is JobStatus.SUCCEEDED and job.output is not None:
             if shown_id == job.id:  # already on screen: leave the player alone (it would restart)
-                return html, gr.skip(), gr.skip(), shown_id, timer_state
-            return html, str(job.output), str(job.output), job.id, timer_state
-        return html, None, None, None, timer_state
+                return html, gr.skip(), shown_id, timer_state
+            return html, str(job.output), job.id, timer_state
+        return html, None, None, timer_state
 
     template.change(on_template, template, [template_info, template_player])
     audio.change(lambda p: preview(p, "audio", settings), audio, audio_info)
     source.change(on_source, source, [audio, audio_info, text, voice])
     generate.click(on_generate, [template, source, audio, text, voice, engine], [watching, status, timer])
-    watch_io = dict(inputs=[watching, shown], outputs=[status, result, download, shown, timer],
+    watch_io = dict(inputs=[watching, shown], outputs=[status, result, shown, timer],
                     show_progress="hidden")
     timer.tick(watch, **watch_io)
     demo.load(watch, **watch_io)
