@@ -97,11 +97,17 @@ def open_ui(page, ui) -> None:
     page.get_by_role("option", name=re.compile(r"^loop")).click()
 
 
-@pytest.fixture
-def page():
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    """Emptied once per run, so every test's screenshots stay side by side."""
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def page(artifacts):
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
@@ -197,6 +203,13 @@ def test_batch_download_delete_and_log_in_a_browser(ui, page, jobs, media, tmp_p
     left, total = jobs.list()
     assert total == 1 and left[0].name == "anchor + news" and left[0].status is JobStatus.SUCCEEDED
     assert sorted(jobs.settings.outputs_dir.glob("*.mp4")) == [left[0].output]  # its video went too
+    page.locator("#history-select").get_by_label("anchor + news").check()
+    page.locator("#history-zip-selected").click()
+    with page.expect_download() as download:
+        page.locator("#history-zip-file a").first.click()
+    download.value.save_as(tmp_path / "selected.zip")
+    with zipfile.ZipFile(tmp_path / "selected.zip") as z:
+        assert z.namelist() == ["anchor_news.mp4"]
     shot(page, "5-history-after-delete")
 
     page.get_by_role("tab", name="系统 System").click()
@@ -218,6 +231,10 @@ def test_single_previews_inputs_and_plays_the_result(ui, page, media):
     expect(page.locator("#single-audio-info")).to_contain_text("无法读取文件 cannot read file broken.wav")
     page.locator("#single-audio button[aria-label=Clear]").click()
     expect(page.locator("#single-audio-info")).to_be_empty()
+    page.get_by_text("输入文字 Type text").click()  # text to speech instead of a file (voices are installed)
+    expect(page.get_by_label("要说的文字 Text to speak")).to_be_visible()
+    expect(page.locator("#single-audio")).to_be_hidden()
+    page.get_by_text("音频文件 Audio file").click()
     upload(page, "single-audio", media["audio2"])
     expect(page.locator("#single-audio-info")).to_contain_text("weather.mp3: 0.6 s")
     page.locator("#single-generate").click()

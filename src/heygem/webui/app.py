@@ -23,6 +23,8 @@ def create(service: JobService, settings: Settings) -> gr.Blocks:
     exports.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([service.settings.outputs_dir, exports])
     engines, default_engine = actions.engine_choices(settings)
+    # Uploads land in Gradio's temp folder and the service copies them into <data>/uploads on submit;
+    # delete_cache drops the temp copies (up to 500 MB each) after an hour.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         with gr.Row(equal_height=True):
             gr.Markdown(f"## HeyGem {both('数字人视频', 'digital-human video')}\n{TAGLINE}")
