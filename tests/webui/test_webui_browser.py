@@ -35,6 +35,9 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (apt-get install chromium)"),
 ]
+pytest.importorskip("gradio", reason="gradio (the web UI) is not installed")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+expect = sync_api.expect
 
 
 TOKEN = "webui-test-token"
@@ -77,7 +80,6 @@ class LiveServer:
 
 @pytest.fixture
 def ui(settings):
-    pytest.importorskip("gradio", reason="gradio is not installed")
     server = LiveServer(settings.data_dir)
     yield server
     server.stop()
@@ -107,8 +109,7 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def page(artifacts):
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with playwright.sync_playwright() as p:
+    with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
         page = context.new_page()
@@ -134,8 +135,6 @@ def playable(path: Path) -> tuple[int, bool]:
 
 
 def test_batch_download_delete_and_log_in_a_browser(ui, page, jobs, media, tmp_path):
-    from playwright.sync_api import expect
-
     open_ui(page, ui)
 
     page.get_by_role("tab", name="批量 Batch").click()
@@ -222,8 +221,6 @@ def test_batch_download_delete_and_log_in_a_browser(ui, page, jobs, media, tmp_p
 
 
 def test_single_previews_inputs_and_plays_the_result(ui, page, media):
-    from playwright.sync_api import expect
-
     open_ui(page, ui)
     upload(page, "single-template", media["video"])
     expect(page.locator("#single-template-info")).to_contain_text("anchor.mp4: 0.4 s · 64×48 · 25 fps")

@@ -47,6 +47,8 @@ def test_progress_panel_says_which_job_runs_and_escapes_names(idle_service, sett
     done = [dataclasses.replace(j, status=JobStatus.SUCCEEDED, progress=1.0) for j in jobs]
     assert "全部结束 all finished: 2/2" in panels.jobs_progress(done)
     assert "no jobs yet" in panels.jobs_progress([])
+    failed = dataclasses.replace(jobs[0], status=JobStatus.FAILED, error="no face in <video>")
+    assert "失败 failed · no face in &lt;video&gt;" in panels.jobs_progress([failed])
 
 
 def test_history_rows_and_labels(idle_service, settings, media):
@@ -67,9 +69,10 @@ def test_system_panel(idle_service, settings):
     assert "GiB 可用 free" in text
 
 
-def test_importing_the_ui_package_does_not_import_gradio():
-    code = "import sys, heygem.webui, heygem.cli; assert 'gradio' not in sys.modules, 'gradio imported'"
-    subprocess.run([sys.executable, "-c", code], check=True)
+def test_help_and_importing_the_ui_package_do_not_import_gradio():
+    code = ("import sys, heygem.webui\nfrom heygem.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\nassert 'gradio' not in sys.modules, 'gradio imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
 def test_build_ui_makes_the_tabs(service, settings):
