@@ -1,10 +1,12 @@
 """Audio -> mouth shape, learned in seconds from the template itself.
 
 The template shows the person speaking, so its frames give free (audio features -> mouth
-descriptor) pairs. A ridge regression on per-utterance normalised log-mel features with about
-+-120 ms of context maps any new voice (another speaker, TTS, another language) onto this
-person's own range of mouth shapes. With no usable template speech it falls back to a
-speaker-independent mapping from loudness.
+descriptor) pairs. Two learners share per-utterance normalised log-mel features with about
++-120 ms of context, so any new voice (another speaker, TTS, another language) maps onto this
+person's own range of mouth shapes: a ridge regression (smooth, linear) and a nearest-neighbour
+lookup of the template moments that sounded most alike (non-linear, robust with few seconds of
+data); their average beat either alone on held-out speech. With no usable template speech it
+falls back to a speaker-independent mapping from loudness.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ log = logging.getLogger("heygem.motion")
 CONTEXT = (-3, -2, -1, 0, 1, 2, 3)
 """Video-frame offsets stacked into each feature row: the mouth moves before and after its sound."""
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
+NEIGHBOURS = 16
 
 
 def normalise_utterance(mel: np.ndarray, speech: np.ndarray) -> np.ndarray:
@@ -52,16 +55,39 @@ def audio_features(mel: np.ndarray, loudness: np.ndarray, speech: np.ndarray) ->
 @dataclass(frozen=True)
 class MouthModel:
     weights: np.ndarray  # (F + 1, D), last row the bias
+    train_features: np.ndarray  # (N, F) standardised template features, for the neighbour lookup
+    train_targets: np.ndarray  # (N, D) standardised template descriptors
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
     target_mean: np.ndarray  # (D,)
     target_std: np.ndarray  # (D,)
-    gain: np.ndarray  # (D,) restores the range ridge shrinks away
-    score: float  # cross-validated mean correlation of the "open" column (diagnostic)
+    score: float  # cross-validated correlation of the "open" column (diagnostic)
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        x = np.concatenate([features, np.ones((len(features), 1), np.float32)], axis=1)
-        z = x @ self.weights
-        z = (z - z.mean(axis=0)) * self.gain + z.mean(axis=0)
+        z = 0.5 * (_ridge_predict(self.weights, features)
+                   + _neighbours(self.train_features, self.train_targets, (features - self.feature_mean) / self.feature_std))
+        # Averaging two estimates shrinks the motion; restore the template's own range.
+        centre = z.mean(axis=0)
+        z = (z - centre) * np.clip(1.0 / (z.std(axis=0) + 1e-6), 1.0, 2.5) + centre
         return (z * self.target_std + self.target_mean).astype(np.float32)
+
+
+def _ridge_predict(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.concatenate([x, np.ones((len(x), 1), x.dtype)], axis=1) @ weights
+
+
+def _neighbours(train_x: np.ndarray, train_y: np.ndarray, x: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
+    """Inverse-distance weighted mean of the targets of the k most similar training rows."""
+    k = min(k, len(train_x))
+    out = np.empty((len(x), train_y.shape[1]))
+    sq_train = (train_x**2).sum(axis=1)
+    for start in range(0, len(x), 1024):  # chunks keep memory flat for long audio
+        rows = x[start : start + 1024]
+        d = np.maximum((rows**2).sum(axis=1)[:, None] + sq_train[None, :] - 2 * rows @ train_x.T, 0)
+        idx = np.argpartition(d, k - 1, axis=1)[:, :k]
+        w = 1.0 / (np.take_along_axis(d, idx, axis=1) / x.shape[1] + 1e-3)
+        out[start : start + 1024] = (train_y[idx] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+    return out
 
 
 def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
@@ -92,26 +118,27 @@ def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthMo
         return None
     mean, std = y.mean(axis=0), y.std(axis=0) + 1e-6
     z = (y - mean) / std
+    x_mean, x_std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    xs = (x - x_mean) / x_std
     folds = _blocked_folds(len(x))
     best = (-np.inf, ALPHAS[0], None)
     for alpha in ALPHAS:
         predicted = np.zeros_like(z)
         for fold in folds:
             train = np.setdiff1d(np.arange(len(x)), fold)
-            w = _ridge(x[train], z[train], alpha)
-            predicted[fold] = np.concatenate([x[fold], np.ones((len(fold), 1))], axis=1) @ w
-        scores = [_pearson(predicted[:, d], z[:, d]) for d in range(z.shape[1])]
-        score = float(np.nanmean(scores))
+            predicted[fold] = _ridge_predict(_ridge(x[train], z[train], alpha), x[fold])
+        score = float(np.nanmean([_pearson(predicted[:, d], z[:, d]) for d in range(z.shape[1])]))
         if score > best[0]:
             best = (score, alpha, predicted)
-    score, alpha, predicted = best
-    weights = _ridge(x, z, alpha)
-    fitted = np.concatenate([x, np.ones((len(x), 1))], axis=1) @ weights
-    gain = np.clip(z.std(axis=0) / (fitted.std(axis=0) + 1e-6), 1.0, 2.0)
-    open_score = _pearson(predicted[:, 0], z[:, 0])
-    log.info("mouth model: ridge alpha %g, cross-validated r(open) %.2f, mean r %.2f", alpha, open_score, score)
-    return MouthModel(weights.astype(np.float32), mean.astype(np.float32), std.astype(np.float32),
-                      gain.astype(np.float32), open_score)
+    _, alpha, predicted = best
+    for fold in folds:  # the diagnostic score is that of the combined prediction
+        train = np.setdiff1d(np.arange(len(x)), fold)
+        predicted[fold] = 0.5 * (predicted[fold] + _neighbours(xs[train], z[train], xs[fold]))
+    score = _pearson(predicted[:, 0], z[:, 0])
+    log.info("mouth model: %d template frames, ridge alpha %g, cross-validated r(open) %.2f", len(x), alpha, score)
+    return MouthModel(_ridge(x, z, alpha).astype(np.float32), xs.astype(np.float32), z.astype(np.float32),
+                      x_mean.astype(np.float32), x_std.astype(np.float32),
+                      mean.astype(np.float32), std.astype(np.float32), score)
 
 
 def loudness_targets(loudness: np.ndarray, speech: np.ndarray, descriptors: np.ndarray) -> np.ndarray:

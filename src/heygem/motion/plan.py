@@ -63,8 +63,10 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np
         targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
     low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
     targets = np.clip(targets, low, high)
-    # Close the mouth in pauses, easing in and out over ~2 frames instead of snapping.
-    speaking = gaussian_filter1d(audio.speech.astype(np.float32), 1.0)[:, None]
+    # Close the mouth in pauses: fully on silent frames, easing over the neighbouring speech
+    # frames instead of snapping.
+    speech = audio.speech.astype(np.float32)
+    speaking = np.minimum(speech, gaussian_filter1d(speech, 1.0))[:, None]
     targets = speaking * targets + (1 - speaking) * rest_shape(descriptors)
     return gaussian_filter1d(targets, 0.7, axis=0).astype(np.float32)
 
