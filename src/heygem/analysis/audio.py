@@ -48,14 +48,22 @@ def _mel_filters(bands: int = MEL_BANDS, fmin: float = 60.0, fmax: float = 7600.
     return np.maximum(0, np.minimum(rising, falling)).astype(np.float32)
 
 
-def log_mel(samples: np.ndarray) -> np.ndarray:
-    """(frames at 100 Hz, MEL_BANDS) log mel energies of 16 kHz audio; frame k is centred at k * 10 ms."""
+def log_mel(samples: np.ndarray, block: int = 3000) -> np.ndarray:
+    """(frames at 100 Hz, MEL_BANDS) log mel energies of 16 kHz audio; frame k is centred at k * 10 ms.
+    Computed in blocks of `block` frames (30 s) in float32 so memory stays flat for long audio."""
+    from scipy import fft
+
     padded = np.pad(samples.astype(np.float32), (WINDOW // 2, WINDOW // 2 + HOP))
     count = max(1, (len(padded) - WINDOW) // HOP + 1)
-    idx = np.arange(WINDOW)[None, :] + HOP * np.arange(count)[:, None]
-    frames = padded[idx] * np.hanning(WINDOW).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames, n=N_FFT, axis=1)) ** 2
-    return np.log(power @ _mel_filters().T + 1e-8).astype(np.float32)
+    window = np.hanning(WINDOW).astype(np.float32)
+    filters = _mel_filters().T
+    out = np.empty((count, MEL_BANDS), np.float32)
+    for start in range(0, count, block):
+        stop = min(start + block, count)
+        idx = np.arange(WINDOW)[None, :] + HOP * np.arange(start, stop)[:, None]
+        power = np.abs(fft.rfft(padded[idx] * window, n=N_FFT, axis=1)) ** 2
+        out[start:stop] = np.log(power @ filters + 1e-8)
+    return out
 
 
 def per_video_frame(features_100hz: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
