@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import sys
 import uuid
@@ -39,8 +38,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 def readable_name(job, taken: set[str], out_dir: Path) -> Path:
     """<template>_<audio>.mp4 (or <template>_text.mp4), made safe, never overwriting a file."""
-    stem = f"{Path(job.inputs.video_name).stem}_{Path(job.inputs.audio_name or 'text').stem}"
-    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video"
+    stem = job.readable_name
     candidate, n = stem, 1
     while candidate in taken or (out_dir / f"{candidate}.mp4").exists():
         n += 1

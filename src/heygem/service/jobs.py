@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -82,6 +83,12 @@ class Job:
     @property
     def done(self) -> bool:
         return self.status.done
+
+    @property
+    def readable_name(self) -> str:
+        """<template>_<audio> (or <template>_text), safe as a file name: what users call the result."""
+        stem = f"{Path(self.inputs.video_name).stem}_{Path(self.inputs.audio_name or 'text').stem}"
+        return re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ same jobs; the page itself keeps only the ids it is watching.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import time
 import zipfile
@@ -208,8 +207,7 @@ def snapshot(service: JobService, settings: Settings) -> Snapshot:
 
 def output_name(job: Job) -> str:
     """<template>_<audio>.mp4 (or <template>_text.mp4) with only safe characters."""
-    stem = f"{Path(job.inputs.video_name).stem}_{Path(job.inputs.audio_name or 'text').stem}"
-    return (re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video") + ".mp4"
+    return job.readable_name + ".mp4"
 
 
 def named_output(settings: Settings, job: Job) -> Path | None:
