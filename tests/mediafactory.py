@@ -43,8 +43,11 @@ def write_video(
             stream.set_display_rotation(rotation)
         astream = None
         if audio is not None:
-            astream = container.add_stream("aac" if path.suffix in (".mp4", ".mov", ".mkv", ".flv") else "libopus"
-                                           if path.suffix == ".webm" else "mp3", rate=audio_rate if path.suffix != ".webm" else 48000)
+            if path.suffix == ".webm":
+                astream = container.add_stream("libopus", rate=48000)
+            else:
+                aac = path.suffix in (".mp4", ".mov", ".mkv", ".flv")
+                astream = container.add_stream("aac" if aac else "mp3", rate=audio_rate)
             astream.layout = "mono"
         for i, img in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")

@@ -14,18 +14,29 @@ from .options import GenerateOptions
 from .types import GenerateResult
 
 
-def portrait_frames(seconds: float, fps: int = 25) -> list[np.ndarray]:
-    """The sample portrait drifting a few pixels per frame (a still image would be too easy)."""
+def sample_portrait() -> np.ndarray:
+    """A frontal face photo that ships inside matplotlib's wheel, RGB uint8 (600x512), mouth closed."""
     import cv2
     from matplotlib import cbook
 
-    image = cv2.cvtColor(cv2.imread(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))), cv2.COLOR_BGR2RGB)
-    image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def drifting(image: np.ndarray, count: int, periods: tuple[float, float] = (7, 9)) -> list[np.ndarray]:
+    """The image shifted by up to 4 px sideways and 3 px up and down, like a hand-held camera
+    (a still image would be too easy); cropped to even size."""
+    height, width = image.shape[:2]
     frames = []
-    for i in range(int(seconds * fps)):
-        dx, dy = round(4 * np.sin(i / 7)), round(3 * np.cos(i / 9))
-        frames.append(np.ascontiguousarray(np.roll(image, (dy, dx), axis=(0, 1))))
+    for i in range(count):
+        dx, dy = round(4 * np.sin(i / periods[0])), round(3 * np.cos(i / periods[1]))
+        frame = np.roll(image, (dy, dx), axis=(0, 1))
+        frames.append(np.ascontiguousarray(frame[: height // 2 * 2, : width // 2 * 2]))
     return frames
+
+
+def portrait_frames(seconds: float, fps: int = 25) -> list[np.ndarray]:
+    return drifting(sample_portrait(), int(seconds * fps))
 
 
 def make_media(folder: Path, text: str = "Hello! This is a quick test of HeyGem.") -> tuple[Path, Path]:

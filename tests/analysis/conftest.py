@@ -9,32 +9,19 @@ import numpy as np
 import pytest
 from mediafactory import write_video
 
+from heygem.selftest import drifting, sample_portrait
+
 
 @pytest.fixture(scope="session")
 def portrait() -> np.ndarray:
     """A frontal face photo, RGB uint8 (600x512), mouth closed."""
-    import cv2
-    from matplotlib import cbook
-
-    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
-def drifting(image: np.ndarray, count: int) -> list[np.ndarray]:
-    """The image shifted by a few pixels per frame, like a slowly moving camera."""
-    height, width = image.shape[:2]
-    frames = []
-    for i in range(count):
-        dx, dy = round(4 * np.sin(i / 3)), round(3 * np.cos(i / 4))
-        frame = np.roll(image, (dy, dx), axis=(0, 1))
-        frames.append(np.ascontiguousarray(frame[: height // 2 * 2, : width // 2 * 2]))
-    return frames
+    return sample_portrait()
 
 
 @pytest.fixture(scope="session")
 def portrait_frames(portrait: np.ndarray) -> list[np.ndarray]:
     """12 frames of the portrait drifting a little (up to 4 px sideways, 3 px up and down)."""
-    return drifting(portrait, 12)
+    return drifting(portrait, 12, periods=(3, 4))
 
 
 @pytest.fixture

@@ -87,13 +87,13 @@ def energy_vad(loudness_db: np.ndarray, floor_db: float = -50.0, margin_db: floa
 def speech_probability(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray | None:
     """Silero VAD speech probability per video frame (its model ships in the silero-vad wheel);
     None when the package is missing."""
+    import torch
+
     try:
-        import torch
-        from silero_vad import load_silero_vad
+        model = _silero()
     except ImportError:
         log.warning("silero-vad is not installed; using an energy threshold for speech detection")
         return None
-    model = _silero()
     chunk = 512  # 32 ms at 16 kHz, the size the model takes
     padded = np.pad(samples, (0, chunk - len(samples) % chunk))
     model.reset_states()
@@ -128,9 +128,11 @@ def _fill_short(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
 def speech_mask(samples: np.ndarray, loudness: np.ndarray, fps: Fraction) -> np.ndarray:
     """Speech where the VAD and the level agree. Pauses shorter than 250 ms count as speech: within
     a phrase the mouth does not shut for them (coarticulation). Blips under 80 ms are dropped."""
-    energy = energy_vad(loudness)
     probability = speech_probability(samples, fps, len(loudness))
-    speech = energy if probability is None else (probability > 0.5) & (loudness > float(np.percentile(loudness, 5)) + 6)
+    if probability is None:
+        speech = energy_vad(loudness)
+    else:
+        speech = (probability > 0.5) & (loudness > float(np.percentile(loudness, 5)) + 6)
     frames = lambda seconds: max(1, int(round(seconds * float(fps))))  # noqa: E731
     speech = _fill_short(speech, False, frames(0.25))
     return _fill_short(speech, True, frames(0.08))

@@ -41,13 +41,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"evaluating {clip.name} ...", flush=True)
         rows += evaluate_clip(clip, out, settings)
     table = rows + mean_rows(rows)
-    cross = []
     if args.cross:
         audios = sorted((media / "audio").glob("*.wav"))
+        cross = []
         for clip in clips:
             print(f"cross-driving {clip.name} ...", flush=True)
             cross += cross_drive(clip, audios, out, settings)
-        table += cross + mean_rows([r for r in cross if True]) if cross else []
+        table += cross + mean_rows(cross)
     print(format_table(table))
     print("open r: mouth-opening correlation with the real video (cross rows: with the audio loudness); "
           "lip dist: inter-ocular units; closed%: silent frames with a closed mouth; jitter: generated/real")

@@ -53,8 +53,7 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np
         if own is not None:
             n = template.frame_count
             features = _aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n)
-            mouth = np.where(np.isfinite(template.mouth), template.mouth, np.nanmean(descriptors, axis=0))
-            model = mouth_model.fit(features, mouth, valid)
+            model = mouth_model.fit(features, template.mouth, valid)  # fit fills missing teeth values
         if model is None:
             log.warning("template has too little visible speech to learn from; mouth follows loudness")
     if model is not None:

@@ -50,7 +50,6 @@ def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.n
     x0, y0, x1, y1 = box
     base_to_donor = invert_affine(donor_to_base)
     ys, xs = np.mgrid[y0:y1, x0:x1]
-    # Affine of the grid corners is enough: the map is linear, so build it from the matrix.
     h, w = crop.shape[1:]
     m = base_to_donor.copy()
     m[:, 2] -= crop_origin

@@ -94,34 +94,30 @@ def _cut(sentence: str, max_weight: int) -> list[str]:
     clauses = [c for c in _split_keep(sentence, _CLAUSE_END) if c.strip()]
     if len(clauses) == 1:
         return _cut_hard(sentence, max_weight)
+    return [p for part in _pack(clauses, max_weight) for p in _cut_hard(part, max_weight) if is_speakable(p)]
+
+
+def _pack(pieces: list[str], max_weight: int) -> list[str]:
+    """Join consecutive pieces greedily into parts of at most max_weight (a heavier piece stands alone)."""
     out: list[str] = []
     current = ""
-    for clause in clauses:
-        if current and weight(current + clause) > max_weight:
+    for piece in pieces:
+        if current and weight(current + piece) > max_weight:
             out.append(current.strip())
             current = ""
-        current += clause
+        current += piece
     if current.strip():
         out.append(current.strip())
-    return [p for part in out for p in _cut_hard(part, max_weight) if is_speakable(p)]
+    return out
 
 
 def _cut_hard(text: str, max_weight: int) -> list[str]:
     """Last resort for a run-on clause: cut at spaces, or anywhere for unspaced Chinese."""
-    out: list[str] = []
-    current = ""
     tokens: list[str] = []
     for token in re.findall(r"\S+\s*", text):
         # Chinese has no spaces, so a heavy token is cut between characters.
         tokens.extend(list(token) if weight(token) > max_weight else [token])
-    for token in tokens:
-        if current and weight(current + token) > max_weight:
-            out.append(current.strip())
-            current = ""
-        current += token
-    if current.strip():
-        out.append(current.strip())
-    return out
+    return _pack(tokens, max_weight)
 
 
 def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
