@@ -18,6 +18,7 @@ from ..analysis.audio import SAMPLE_RATE, analyze_audio
 from ..analysis.template import load_or_analyze
 from ..config import Settings
 from ..media.decode import VideoSource, load_audio
+from ..motion.plan import mouth_active
 from ..motion.timeline import ping_pong
 from ..options import GenerateOptions
 from . import metrics
@@ -51,15 +52,24 @@ def _psnr_above_nose(output: Path, template: Path, template_analysis, count: int
     return metrics.psnr(sse, pixels)
 
 
+def closed_in_silence(opening: np.ndarray, drive, template_analysis, min_pause_s: float = 0.2) -> float:
+    """Share of silent frames (no speech, no breath, not just before a phrase; in pauses of at
+    least min_pause_s) whose opening is below the template's 25th percentile; nan without any."""
+    silent = ~mouth_active(drive)[: len(opening)]
+    runs = np.split(np.arange(len(silent)), np.flatnonzero(np.diff(silent)) + 1)
+    shortest = max(1, int(round(min_pause_s * float(drive.fps))))
+    pauses = np.concatenate([r for r in runs if silent[r[0]] and len(r) >= shortest] or [np.array([], int)])
+    closed_below = np.nanpercentile(template_analysis.mouth[:, 0], 25)
+    return float(np.mean(opening[pauses] < closed_below)) if len(pauses) else float("nan")
+
+
 def score_output(output: Path, template: Path, settings: Settings, drive, truth=None) -> metrics.Scores:
     """Scores of one generated video; truth (landmarks, mouth) rows of the real frames, if known."""
     template_analysis = load_or_analyze(template, settings)
     generated = load_or_analyze(output, settings)
     count = generated.frame_count if truth is None else min(generated.frame_count, len(truth.mouth))
     g_open = generated.mouth[:count, 0]
-    silent = ~drive.speech[:count]
-    closed_below = np.nanpercentile(template_analysis.mouth[:, 0], 25)
-    closed = float(np.mean(g_open[silent] < closed_below)) if silent.any() else float("nan")
+    closed = closed_in_silence(g_open, drive, template_analysis)
     if truth is not None:
         r_open = metrics.pearson(g_open, truth.mouth[:count, 0])
         distance = metrics.lip_distance(generated.landmarks[:count], truth.landmarks[:count])
@@ -93,7 +103,11 @@ def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS) -
     rows = slice(split.first_truth_frame, split.first_truth_frame + split.truth_frames)
     truth = Truth(real.landmarks[rows], real.mouth[rows])
     drive = analyze_audio(load_audio(split.audio, SAMPLE_RATE), real.video.fps)
-    out = []
+    template = load_or_analyze(split.template, settings)
+    # The real frames as a reference row: how closed this person's mouth really is in silence.
+    out = [Row(clip.stem, "real video (reference)", metrics.Scores(
+        open_r=1.0, lip_distance=0.0, closed_in_silence=closed_in_silence(truth.mouth[:, 0], drive, template),
+        above_nose_psnr=float("nan"), jitter_ratio=1.0, av_offset=0))]
     for method, options in methods.items():
         output = folder / f"{method.replace(' ', '-')}.mp4"
         pipeline.run(split.template, split.audio, output, options, settings)

@@ -5,7 +5,7 @@ descriptor) pairs. Two learners share per-utterance normalised log-mel features 
 +-120 ms of context, so any new voice (another speaker, TTS, another language) maps onto this
 person's own range of mouth shapes: a ridge regression (smooth, linear) and a nearest-neighbour
 lookup of the template moments that sounded most alike (non-linear, robust with few seconds of
-data); their average beat either alone on held-out speech. With no usable template speech it
+data); their weighted average beat either alone on held-out speech. With no usable template speech it
 falls back to a speaker-independent mapping from loudness.
 """
 
@@ -22,6 +22,8 @@ CONTEXT = (-3, -2, -1, 0, 1, 2, 3)
 """Video-frame offsets stacked into each feature row: the mouth moves before and after its sound."""
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 NEIGHBOURS = 16
+NEIGHBOUR_WEIGHT = 0.7
+"""Share of the neighbour lookup in the combined estimate (the ridge regression has the rest)."""
 
 
 def normalise_utterance(mel: np.ndarray, speech: np.ndarray) -> np.ndarray:
@@ -64,12 +66,16 @@ class MouthModel:
     score: float  # cross-validated correlation of the "open" column (diagnostic)
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        z = 0.5 * (_ridge_predict(self.weights, features)
-                   + _neighbours(self.train_features, self.train_targets, (features - self.feature_mean) / self.feature_std))
+        z = _combine(_ridge_predict(self.weights, features),
+                     _neighbours(self.train_features, self.train_targets, (features - self.feature_mean) / self.feature_std))
         # Averaging two estimates shrinks the motion; restore the template's own range.
         centre = z.mean(axis=0)
         z = (z - centre) * np.clip(1.0 / (z.std(axis=0) + 1e-6), 1.0, 2.5) + centre
         return (z * self.target_std + self.target_mean).astype(np.float32)
+
+
+def _combine(ridge: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    return (1 - NEIGHBOUR_WEIGHT) * ridge + NEIGHBOUR_WEIGHT * neighbours
 
 
 def _ridge_predict(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -133,7 +139,7 @@ def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthMo
     _, alpha, predicted = best
     for fold in folds:  # the diagnostic score is that of the combined prediction
         train = np.setdiff1d(np.arange(len(x)), fold)
-        predicted[fold] = 0.5 * (predicted[fold] + _neighbours(xs[train], z[train], xs[fold]))
+        predicted[fold] = _combine(predicted[fold], _neighbours(xs[train], z[train], xs[fold]))
     score = _pearson(predicted[:, 0], z[:, 0])
     log.info("mouth model: %d template frames, ridge alpha %g, cross-validated r(open) %.2f", len(x), alpha, score)
     return MouthModel(_ridge(x, z, alpha).astype(np.float32), xs.astype(np.float32), z.astype(np.float32),

@@ -15,6 +15,13 @@ log = logging.getLogger("heygem.motion")
 
 MOTIONS = ("learned", "loudness")
 
+LEAD_S = 0.12
+"""Lips part this long before a phrase's first sound (anticipation)."""
+INHALE_S = 0.6
+"""An audible breath this close before a phrase opens the mouth early: people inhale through it."""
+BREATH_DB = 12.0
+"""Level above the recording's noise floor that counts as an audible (non-speech) sound."""
+
 
 def _template_audio(template, fps) -> AudioAnalysis | None:
     """The template's own soundtrack, analysed like the driving audio; None without speech."""
@@ -43,6 +50,25 @@ def rest_shape(descriptors: np.ndarray) -> np.ndarray:
     return np.nanmedian(descriptors[open_ <= np.nanpercentile(open_, 20)], axis=0)
 
 
+def mouth_active(audio: AudioAnalysis) -> np.ndarray:
+    """Frames where the mouth follows the audio: speech, the moment before each phrase, and an
+    audible in-breath just before a phrase. Elsewhere it rests closed."""
+    speech = audio.speech
+    fps = float(audio.fps)
+    audible = audio.loudness > np.percentile(audio.loudness, 10) + BREATH_DB
+    active = speech.copy()
+    last_speech = -1
+    for frame in range(len(speech)):
+        if speech[frame] and (frame == 0 or not speech[frame - 1]):  # a phrase starts here
+            first = max(last_speech + 1, frame - int(round(INHALE_S * fps)))
+            breath = np.flatnonzero(audible[first:frame])
+            start = first + breath[0] if len(breath) else frame
+            active[min(start, max(last_speech + 1, frame - int(round(LEAD_S * fps)))):frame] = True
+        if speech[frame]:
+            last_speech = frame
+    return active
+
+
 def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np.ndarray:
     valid = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
     descriptors = template.mouth[valid]
@@ -62,10 +88,10 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np
         targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
     low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
     targets = np.clip(targets, low, high)
-    # Close the mouth in pauses: fully on silent frames, easing over the neighbouring speech
-    # frames instead of snapping.
-    speech = audio.speech.astype(np.float32)
-    speaking = np.minimum(speech, gaussian_filter1d(speech, 1.0))[:, None]
+    # Close the mouth in pauses: fully where it is not active, easing over the neighbouring
+    # active frames instead of snapping.
+    active = mouth_active(audio).astype(np.float32)
+    speaking = np.minimum(active, gaussian_filter1d(active, 1.0))[:, None]
     targets = speaking * targets + (1 - speaking) * rest_shape(descriptors)
     return gaussian_filter1d(targets, 0.7, axis=0).astype(np.float32)
 

@@ -18,9 +18,9 @@ class DonorCosts:
     """Template frames considered per output frame (the best by shape and pose)."""
     pose_weight: float = 0.5
     """Cost per (10 degrees)^2 of yaw/pitch/roll difference between donor and base frame."""
-    hold: float = 0.6
+    hold: float = 0.3
     """Cost of showing the same donor frame again (a frozen mouth looks dead)."""
-    jump: float = 1.2
+    jump: float = 0.6
     """Cost of cutting to a non-consecutive donor (on top of the visual mismatch at the cut)."""
 
 
