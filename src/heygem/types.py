@@ -61,7 +61,7 @@ class MotionPlan:
 
     base_indices: np.ndarray  # (n,) int, template frame shown under each output frame
     mouth_targets: np.ndarray | None = None  # (n, D) target mouth descriptors, None when the engine decides
-    speech: np.ndarray | None = None  # (n,) bool
+    mouth_active: np.ndarray | None = None  # (n,) bool, the mouth follows the audio (else rests closed)
 
     @property
     def frame_count(self) -> int:

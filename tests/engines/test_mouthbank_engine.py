@@ -1,8 +1,12 @@
 import av
+import numpy as np
 import pytest
 
 from heygem import selftest
+from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+from heygem.analysis.template import load_or_analyze
 from heygem.config import Settings
+from heygem.media.decode import load_audio
 from heygem.media.decode import VideoSource
 
 
@@ -16,6 +20,19 @@ def test_default_engine_end_to_end_on_builtin_media(tmp_path):
     # second run reuses the cached template analysis and mouth bank
     again = selftest.run(Settings(data_dir=tmp_path / "data"), tmp_path / "out2.mp4", "cpu")
     assert again.stage_seconds["template analysis"] < 0.5
+
+
+def test_a_photo_with_shut_lips_still_talks(tmp_path):
+    """The portrait never opens its mouth, so no donor can: the closest one is opened by warping."""
+    settings = Settings(data_dir=tmp_path / "data")
+    selftest.run(settings, tmp_path / "out.mp4", "cpu")
+    video, audio = selftest.make_media(tmp_path)
+    template, output = load_or_analyze(video, settings), load_or_analyze(tmp_path / "out.mp4", settings)
+    drive = analyze_audio(load_audio(audio, SAMPLE_RATE), output.video.fps)
+    n = min(output.frame_count, drive.frame_count)
+    assert np.percentile(template.mouth[:, 0], 95) < 0.01
+    assert np.percentile(output.mouth[:, 0], 95) > 0.04
+    assert np.corrcoef(output.mouth[:n, 0], drive.loudness[:n])[0, 1] > 0.4
 
 
 @pytest.mark.slow

@@ -23,8 +23,8 @@ def table(tmp_path_factory, testmedia):
 def test_lips_follow_the_audio_better_than_baselines(table):
     scores, _ = table
     ours, loud, loop = (scores[("mean", m)] for m in ("mouthbank", "loudness-only", "looped template"))
-    assert ours.open_r >= 0.25
-    assert ours.open_r >= loud.open_r + 0.05 and ours.open_r >= loop.open_r + 0.15
+    assert ours.open_r >= 0.4
+    assert ours.open_r >= loud.open_r + 0.15 and ours.open_r >= loop.open_r + 0.25
     assert ours.lip_distance < loop.lip_distance
 
 
@@ -36,5 +36,5 @@ def test_silence_stillness_and_untouched_upper_face(table):
         s = scores[(clip, "mouthbank")]
         assert s.above_nose_psnr >= 40, clip
         assert s.jitter_ratio <= 1.5, clip
-    assert scores[("mean", "mouthbank")].closed_in_silence >= 0.75
+    assert scores[("mean", "mouthbank")].closed_in_silence >= 0.8
     assert all((work / clip / "contact_sheet.png").stat().st_size > 10_000 for clip in clips)

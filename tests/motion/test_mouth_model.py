@@ -3,7 +3,7 @@ from fractions import Fraction
 import numpy as np
 
 from heygem.motion import mouth_model
-from heygem.motion.plan import mouth_targets, rest_shape
+from heygem.motion.plan import LEAD_S, mouth_active, mouth_targets, rest_shape
 from heygem.types import AudioAnalysis
 
 
@@ -53,3 +53,34 @@ def test_mouth_closes_in_silence_and_opens_with_loudness():
     assert np.allclose(targets[:25], rest, atol=1e-3) and np.allclose(targets[75:], rest, atol=1e-3)
     assert targets[30:70, 0].mean() > rest[0] + 0.3
     assert np.corrcoef(targets[35:65, 0], loudness[35:65])[0, 1] > 0.5
+
+
+def _audio(speech: np.ndarray, loudness: np.ndarray) -> AudioAnalysis:
+    n = len(speech)
+    return AudioAnalysis(np.zeros(1600, np.float32), 16000, Fraction(25), n, loudness.astype(np.float32), speech,
+                         np.zeros((n, 40), np.float32))
+
+
+def test_mouth_leads_each_phrase_and_opens_for_an_audible_breath():
+    speech = np.zeros(100, bool)
+    speech[30:50] = speech[80:95] = True
+    loudness = np.full(100, -70.0)
+    loudness[speech] = -20
+    loudness[67:75] = -45  # an in-breath 0.2-0.5 s before the second phrase
+    active = mouth_active(_audio(speech, loudness))
+    lead = int(round(LEAD_S * 25))
+    assert active[30 - lead : 50].all() and not active[: 30 - lead].any()  # quiet: lead only
+    assert active[67:95].all() and not active[50:67].any()  # breath: open from its start
+    assert not active[95:].any()  # nothing after the last phrase
+
+
+def test_a_template_that_barely_moves_its_mouth_still_gets_speaking_targets():
+    rng = np.random.default_rng(3)
+    mouth = np.abs(rng.normal(size=(200, 9))).astype(np.float32)
+    mouth[:, 0] = 0.002 + 0.001 * rng.random(200)  # lips shut all along
+    speech = np.zeros(100, bool)
+    speech[30:70] = True
+    loudness = np.where(speech, -20 + 8 * np.sin(np.arange(100)), -70)
+    targets = mouth_targets(FakeTemplate(mouth), _audio(speech, loudness), "learned")
+    assert targets[30:70, 0].max() > 0.08  # open beyond anything the template shows; warping covers it
+    assert targets[:25, 0].max() < 0.01 and targets[80:, 0].max() < 0.01

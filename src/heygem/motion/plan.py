@@ -21,6 +21,11 @@ INHALE_S = 0.6
 """An audible breath this close before a phrase opens the mouth early: people inhale through it."""
 BREATH_DB = 12.0
 """Level above the recording's noise floor that counts as an audible (non-speech) sound."""
+LITTLE_VARIETY = 0.05
+"""A template whose mouth opening varies less than this (5th to 95th percentile, inter-ocular
+units) barely speaks: its own range cannot show speech."""
+SPEAKING_OPENING = 0.12
+"""How far above rest a typical mouth opens in loud speech (inter-ocular units), used then."""
 
 
 def _template_audio(template, fps) -> AudioAnalysis | None:
@@ -88,18 +93,23 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np
         targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
     low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
     targets = np.clip(targets, low, high)
+    rest = rest_shape(descriptors)
+    if np.ptp(np.percentile(descriptors[:, 0], [5, 95])) < LITTLE_VARIETY:
+        log.info("the template barely moves its mouth: the closest real mouths are opened by warping, following loudness")
+        level = np.clip((mouth_model.loudness_feature(audio.loudness, audio.speech) + 1.0) / 1.5, 0.0, 1.0)
+        targets[:, 0] = rest[0] + SPEAKING_OPENING * level
     # Close the mouth in pauses: fully where it is not active, easing over the neighbouring
     # active frames instead of snapping.
     active = mouth_active(audio).astype(np.float32)
     speaking = np.minimum(active, gaussian_filter1d(active, 1.0))[:, None]
-    targets = speaking * targets + (1 - speaking) * rest_shape(descriptors)
+    targets = speaking * targets + (1 - speaking) * rest
     return gaussian_filter1d(targets, 0.7, axis=0).astype(np.float32)
 
 
 def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: str = "learned") -> MotionPlan:
-    """The base frame under each output frame, the speech mask, and (with a template analysis)
-    the target mouth descriptor of each output frame."""
+    """The base frame under each output frame, where the mouth follows the audio, and (with a
+    template analysis) the target mouth descriptor of each output frame."""
     if motion not in MOTIONS:
         raise InputError(f"unknown motion model {motion!r}; choose from {', '.join(MOTIONS)}")
     targets = None if template is None else mouth_targets(template, audio, motion)
-    return MotionPlan(base_indices=base_indices, mouth_targets=targets, speech=audio.speech)
+    return MotionPlan(base_indices=base_indices, mouth_targets=targets, mouth_active=mouth_active(audio))

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .geometry import apply_affine, face_width, fit_affine, invert_affine, lower_face_polygon, STABLE_POINTS
+from .lipwarp import lip_warp
 
 
 def region_box(polygons: list[np.ndarray], margin: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -45,11 +46,17 @@ def match_colour(donor: torch.Tensor, base: torch.Tensor, mask: torch.Tensor) ->
 
 
 def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.ndarray,
-                box: tuple[int, int, int, int]) -> torch.Tensor:
-    """Sample the donor crop (3, h, w) at the base-frame pixels of box through the affine map."""
+                box: tuple[int, int, int, int], lip_points: np.ndarray | None = None, lip_shift: float = 0.0) -> torch.Tensor:
+    """Sample the donor crop (3, h, w) at the base-frame pixels of box through the affine map;
+    with lip_shift, its mouth opened or closed that much further (lip_points: the donor's
+    landmarks in base-frame pixels)."""
     x0, y0, x1, y1 = box
     base_to_donor = invert_affine(donor_to_base)
-    ys, xs = np.mgrid[y0:y1, x0:x1]
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    shade = None
+    if lip_shift:
+        moved, shade = lip_warp(xs, ys, lip_points, lip_shift)
+        xs, ys = xs - moved[..., 0], ys - moved[..., 1]
     h, w = crop.shape[1:]
     m = base_to_donor.copy()
     m[:, 2] -= crop_origin
@@ -58,7 +65,10 @@ def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.n
     m = to_norm @ np.vstack([m, [0, 0, 1]])
     coords = np.stack([xs, ys, np.ones_like(xs)], axis=-1).astype(np.float64) @ m.T
     grid = torch.from_numpy(coords.astype(np.float32)).to(crop.device)[None]
-    return F.grid_sample(crop[None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0]
+    warped = F.grid_sample(crop[None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0]
+    if shade is not None:
+        warped = warped * torch.from_numpy(shade.astype(np.float32)).to(crop.device)[None]
+    return warped
 
 
 def composite(
@@ -68,9 +78,11 @@ def composite(
     crop_origin: np.ndarray,
     donor_landmarks: np.ndarray,
     device: str = "cpu",
+    lip_shift: float = 0.0,
 ) -> np.ndarray:
     """The base frame (RGB uint8) with the donor's lower face blended in; the donor is given as a
-    crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels."""
+    crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels.
+    lip_shift (inter-ocular units) opens (+) or closes (-) the donor's mouth that much further."""
     donor_to_base = fit_affine(donor_landmarks[list(STABLE_POINTS), :2], base_landmarks[list(STABLE_POINTS), :2])
     base_poly = lower_face_polygon(base_landmarks)
     donor_poly = apply_affine(donor_to_base, lower_face_polygon(donor_landmarks))
@@ -83,7 +95,8 @@ def composite(
         return base
     mask = torch.from_numpy(feathered_mask([base_poly, donor_poly], box, feather)).to(device)
     crop = torch.tensor(donor_crop, device=device).permute(2, 0, 1).float()  # copies: bank crops are read-only maps
-    donor = warp_region(crop, crop_origin, donor_to_base, box)
+    lip_points = apply_affine(donor_to_base, donor_landmarks[:, :2])
+    donor = warp_region(crop, crop_origin, donor_to_base, box, lip_points, lip_shift)
     region = torch.from_numpy(base[y0:y1, x0:x1]).to(device).permute(2, 0, 1).float()
     donor = match_colour(donor, region, mask)
     blended = region + (donor - region) * mask[None]

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...errors import NoFaceError
 from ...render.composite import composite
+from ...render.lipwarp import effective_shift
 from ..base import Engine, FrameBatch, RenderJob
 from .bank import load_or_build
 from .donors import choose_donors
@@ -30,19 +31,22 @@ class MouthBankEngine(Engine):
         self.donors = choose_donors(
             job.plan.mouth_targets, template.mouth, template.pose, usable, job.plan.base_indices
         )
+        # Where no donor has the wanted opening (a template with little mouth variety), the
+        # closest one is opened or closed the rest of the way.
+        self.lip_shifts = effective_shift(job.plan.mouth_targets[:, 0], template.mouth[self.donors, 0], job.plan.mouth_active)
         self.bank = load_or_build(template)
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         template = self.job.template
         out = []
         for index, base_index, frame in zip(batch.output_indices, batch.base_indices, batch.frames):
-            donor = int(self.donors[index])
-            if not template.has_face[base_index] or donor == base_index:
+            donor, shift = int(self.donors[index]), float(self.lip_shifts[index])
+            if not template.has_face[base_index] or (donor == base_index and shift == 0):
                 out.append(frame)  # no face to change, or the base frame already has this mouth
                 continue
             out.append(composite(
                 frame, template.landmarks[base_index], np.asarray(self.bank.crops[donor]),
-                self.bank.origins[donor].astype(np.float64), template.landmarks[donor], self.device,
+                self.bank.origins[donor].astype(np.float64), template.landmarks[donor], self.device, shift,
             ))
         return out
 

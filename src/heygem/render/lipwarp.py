@@ -1,0 +1,68 @@
+"""Open or close a donor mouth a little further than the donor shows.
+
+A template with little mouth variety has no donor for every shape the audio asks for. Then the
+closest donor's lower lip (with the skin down to the chin) is moved along the face's down axis by
+the missing amount: opening stretches the line between the lips into a gap, shaded dark like the
+inside of a mouth; closing slides the lower lip up over it. The chin and the mouth corners stay where they are, so nothing tears at the
+blend edge. A real mouth image is still what viewers see; the warp only covers the difference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.pose import eye_centres
+
+INNER_LIPS = (13, 14)
+LOWER_LIP_BOTTOM, CHIN = 17, 152
+CORNERS = (61, 291)
+TOLERANCE = 0.01
+"""Differences (inter-ocular units) the warp ignores: a well-matched real mouth stays untouched."""
+MAX_OPENING = 0.12
+"""The most a mouth is opened beyond its donor (inter-ocular units): larger stretches look false."""
+
+
+def effective_shift(target_open: np.ndarray, donor_open: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """How much to open (+) or close (-) each donor mouth, inter-ocular units: the difference to
+    the target beyond the tolerance, never closing past shut nor opening past MAX_OPENING, and
+    opening only where the mouth is active (a resting mouth is only ever closed further)."""
+    target_open, donor_open = np.asarray(target_open, np.float64), np.asarray(donor_open, np.float64)
+    diff = target_open - donor_open
+    shift = np.sign(diff) * np.maximum(np.abs(diff) - TOLERANCE, 0.0)
+    shift = np.where(active, shift, np.minimum(shift, 0.0))
+    return np.clip(shift, -np.maximum(donor_open, 0.0), MAX_OPENING).astype(np.float32)
+
+
+CAVITY_SHADE = 0.35
+"""Brightness of the opened gap relative to the lip line it stretches (the inside of a mouth)."""
+
+
+def lip_warp(xs: np.ndarray, ys: np.ndarray, landmarks: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray]:
+    """(displacement (..., 2), shade (...)) in pixels for the pixel grid xs, ys: the pixel at
+    (x, y) shows what was at (x, y) - displacement, times shade. landmarks are the donor's,
+    already in these pixel coordinates."""
+    pts = landmarks[:, :2].astype(np.float64)
+    right_eye, left_eye = eye_centres(pts)
+    eye_distance = float(np.linalg.norm(left_eye - right_eye))
+    centre = pts[list(INNER_LIPS)].mean(axis=0)
+    down = pts[CHIN] - (right_eye + left_eye) / 2
+    down /= np.linalg.norm(down) + 1e-9
+    across = np.array([-down[1], down[0]])
+    half_width = max(np.linalg.norm(pts[CORNERS[1]] - pts[CORNERS[0]]) / 2, 1.0)
+    lip = max(float((pts[LOWER_LIP_BOTTOM] - centre) @ down), 1.0)
+    chin = max(float((pts[CHIN] - centre) @ down), lip + 2.0)
+
+    offset = np.stack([xs - centre[0], ys - centre[1]], axis=-1)
+    s, u = offset @ down, offset @ across
+    amount = shift * eye_distance * np.clip(1 - (u / half_width) ** 2, 0, 1)  # 0 at the corners
+    if shift > 0:  # the gap samples the line between the lips; the lower lip moves down whole
+        moved = np.minimum(np.maximum(s, 0), amount)
+        lip_end = lip + amount
+    else:  # the lower lip slides up by |amount|
+        moved = np.where(s > 0, amount, 0.0)
+        lip_end = np.full_like(s, lip)
+    fade = np.clip((chin - s) / np.maximum(chin - lip_end, 1.0), 0, 1)  # back to 0 at the chin
+    moved = np.where(s > lip_end, amount * fade, moved)
+    soft = np.maximum(1.5, 0.35 * amount)  # darkest in the middle of the gap, like a shadowed cavity
+    gap = np.clip(np.minimum(s, amount - s) / soft, 0, 1) if shift > 0 else np.zeros_like(s)
+    return moved[..., None] * down, 1 - (1 - CAVITY_SHADE) * gap
