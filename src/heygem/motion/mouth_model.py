@@ -127,22 +127,23 @@ def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthMo
     x_mean, x_std = x.mean(axis=0), x.std(axis=0) + 1e-6
     xs = (x - x_mean) / x_std
     folds = _blocked_folds(len(x))
-    best = (-np.inf, ALPHAS[0], None)
-    for alpha in ALPHAS:
-        predicted = np.zeros_like(z)
+    # Cross-validated predictions for every alpha; each column keeps the alpha it predicts best with.
+    predicted = np.zeros((len(ALPHAS),) + z.shape)
+    for a, alpha in enumerate(ALPHAS):
         for fold in folds:
             train = np.setdiff1d(np.arange(len(x)), fold)
-            predicted[fold] = _ridge_predict(_ridge(x[train], z[train], alpha), x[fold])
-        score = float(np.nanmean([_pearson(predicted[:, d], z[:, d]) for d in range(z.shape[1])]))
-        if score > best[0]:
-            best = (score, alpha, predicted)
-    _, alpha, predicted = best
-    for fold in folds:  # the diagnostic score is that of the combined prediction
+            predicted[a, fold] = _ridge_predict(_ridge(x[train], z[train], alpha), x[fold])
+    scores = np.array([[_pearson(p[:, d], z[:, d]) for d in range(z.shape[1])] for p in predicted])
+    best = np.argmax(scores, axis=0)
+    weights = np.stack([_ridge(x, z[:, d], ALPHAS[best[d]]) for d in range(z.shape[1])], axis=1)
+    combined = predicted[best[0], :, 0].copy()  # the diagnostic score is that of the combined "open"
+    for fold in folds:
         train = np.setdiff1d(np.arange(len(x)), fold)
-        predicted[fold] = _combine(predicted[fold], _neighbours(xs[train], z[train], xs[fold]))
-    score = _pearson(predicted[:, 0], z[:, 0])
-    log.info("mouth model: %d template frames, ridge alpha %g, cross-validated r(open) %.2f", len(x), alpha, score)
-    return MouthModel(_ridge(x, z, alpha).astype(np.float32), xs.astype(np.float32), z.astype(np.float32),
+        combined[fold] = _combine(combined[fold], _neighbours(xs[train], z[train, :1], xs[fold])[:, 0])
+    score = _pearson(combined, z[:, 0])
+    log.info("mouth model: %d template frames, ridge alpha %g for opening, cross-validated r(open) %.2f",
+             len(x), ALPHAS[best[0]], score)
+    return MouthModel(weights.astype(np.float32), xs.astype(np.float32), z.astype(np.float32),
                       x_mean.astype(np.float32), x_std.astype(np.float32),
                       mean.astype(np.float32), std.astype(np.float32), score)
 
