@@ -84,3 +84,12 @@ def test_a_template_that_barely_moves_its_mouth_still_gets_speaking_targets():
     targets = mouth_targets(FakeTemplate(mouth), _audio(speech, loudness), "learned")
     assert targets[30:70, 0].max() > 0.08  # open beyond anything the template shows; warping covers it
     assert targets[:25, 0].max() < 0.01 and targets[80:, 0].max() < 0.01
+
+
+def test_a_faint_tail_in_digital_silence_is_not_a_breath():
+    speech = np.zeros(100, bool)
+    speech[20:40] = speech[60:80] = True
+    loudness = np.where(speech, -20.0, -100.0)  # TTS: exact zeros between sentences
+    loudness[50:60] = -60  # a faint reverb tail before the next sentence
+    active = mouth_active(_audio(speech, loudness))
+    assert not active[40 : 60 - int(round(LEAD_S * 25))].any()

@@ -19,8 +19,9 @@ LEAD_S = 0.12
 """Lips part this long before a phrase's first sound (anticipation)."""
 INHALE_S = 0.6
 """An audible breath this close before a phrase opens the mouth early: people inhale through it."""
-BREATH_DB = 12.0
-"""Level above the recording's noise floor that counts as an audible (non-speech) sound."""
+BREATH_DB = (12.0, 30.0)
+"""An audible (non-speech) sound: this much above the recording's noise floor, and no more than
+this much below its speech (digital silence between TTS sentences makes any faint tail "loud")."""
 LITTLE_VARIETY = 0.05
 """A template whose mouth opening varies less than this (5th to 95th percentile, inter-ocular
 units) barely speaks: its own range cannot show speech."""
@@ -60,7 +61,9 @@ def mouth_active(audio: AudioAnalysis) -> np.ndarray:
     audible in-breath just before a phrase. Elsewhere it rests closed."""
     speech = audio.speech
     fps = float(audio.fps)
-    audible = audio.loudness > np.percentile(audio.loudness, 10) + BREATH_DB
+    above_floor, below_speech = BREATH_DB
+    speech_level = np.median(audio.loudness[speech]) if speech.any() else np.inf
+    audible = audio.loudness > max(np.percentile(audio.loudness, 10) + above_floor, speech_level - below_speech)
     active = speech.copy()
     last_speech = -1
     for frame in range(len(speech)):

@@ -25,14 +25,19 @@ def region_box(polygons: list[np.ndarray], margin: float, width: int, height: in
 def feathered_mask(polygons: list[np.ndarray], box: tuple[int, int, int, int], feather: float) -> np.ndarray:
     """1 inside the union of polygons, falling smoothly to 0 at their edge (float32, box size)."""
     x0, y0, x1, y1 = box
-    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    # A smooth mask loses nothing at half resolution once the feather is a few pixels wide.
+    scale = 0.5 if feather >= 4 else 1.0
+    mask = np.zeros((max(1, round((y1 - y0) * scale)), max(1, round((x1 - x0) * scale))), np.uint8)
     for poly in polygons:
-        cv2.fillPoly(mask, [np.round(poly - (x0, y0)).astype(np.int32)], 255)
+        cv2.fillPoly(mask, [np.round((poly - (x0, y0)) * scale).astype(np.int32)], 255)
     # Erode by ~2 sigma first so the blur's tail ends at the polygon edge instead of beyond it.
-    r = max(1, int(round(2 * feather)))
+    sigma = feather * scale
+    r = max(1, int(round(2 * sigma)))
     mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    k = int(6 * feather) | 1
-    return cv2.GaussianBlur(mask, (k, k), feather).astype(np.float32) / 255.0
+    mask = cv2.GaussianBlur(mask.astype(np.float32), (int(6 * sigma) | 1,) * 2, sigma)
+    if scale != 1.0:
+        mask = cv2.resize(mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    return mask / 255.0
 
 
 def match_colour(donor: torch.Tensor, base: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -52,7 +57,7 @@ def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.n
     landmarks in base-frame pixels)."""
     x0, y0, x1, y1 = box
     base_to_donor = invert_affine(donor_to_base)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     shade = None
     if lip_shift:
         moved, shade = lip_warp(xs, ys, lip_points, lip_shift)
@@ -63,8 +68,8 @@ def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.n
     # normalised coordinates for grid_sample (align_corners=True: -1 and 1 are pixel centres)
     to_norm = np.array([[2.0 / max(w - 1, 1), 0, -1], [0, 2.0 / max(h - 1, 1), -1]])
     m = to_norm @ np.vstack([m, [0, 0, 1]])
-    coords = np.stack([xs, ys, np.ones_like(xs)], axis=-1).astype(np.float64) @ m.T
-    grid = torch.from_numpy(coords.astype(np.float32)).to(crop.device)[None]
+    coords = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ m.T.astype(np.float32)
+    grid = torch.from_numpy(coords).to(crop.device)[None]
     warped = F.grid_sample(crop[None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0]
     if shade is not None:
         warped = warped * torch.from_numpy(shade.astype(np.float32)).to(crop.device)[None]

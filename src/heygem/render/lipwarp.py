@@ -52,17 +52,18 @@ def lip_warp(xs: np.ndarray, ys: np.ndarray, landmarks: np.ndarray, shift: float
     lip = max(float((pts[LOWER_LIP_BOTTOM] - centre) @ down), 1.0)
     chin = max(float((pts[CHIN] - centre) @ down), lip + 2.0)
 
-    offset = np.stack([xs - centre[0], ys - centre[1]], axis=-1)
-    s, u = offset @ down, offset @ across
-    amount = shift * eye_distance * np.clip(1 - (u / half_width) ** 2, 0, 1)  # 0 at the corners
+    dx, dy = xs - np.float32(centre[0]), ys - np.float32(centre[1])
+    s = dx * np.float32(down[0]) + dy * np.float32(down[1])
+    u = (dx * np.float32(across[0]) + dy * np.float32(across[1])) / np.float32(half_width)
+    amount = np.float32(shift * eye_distance) * np.clip(1 - u * u, 0, 1)  # 0 at the corners
     if shift > 0:  # the gap samples the line between the lips; the lower lip moves down whole
         moved = np.minimum(np.maximum(s, 0), amount)
         lip_end = lip + amount
     else:  # the lower lip slides up by |amount|
-        moved = np.where(s > 0, amount, 0.0)
+        moved = np.where(s > 0, amount, np.float32(0))
         lip_end = np.full_like(s, lip)
     fade = np.clip((chin - s) / np.maximum(chin - lip_end, 1.0), 0, 1)  # back to 0 at the chin
     moved = np.where(s > lip_end, amount * fade, moved)
     soft = np.maximum(1.5, 0.35 * amount)  # darkest in the middle of the gap, like a shadowed cavity
     gap = np.clip(np.minimum(s, amount - s) / soft, 0, 1) if shift > 0 else np.zeros_like(s)
-    return moved[..., None] * down, 1 - (1 - CAVITY_SHADE) * gap
+    return moved[..., None] * down.astype(np.float32), 1 - np.float32(1 - CAVITY_SHADE) * gap
