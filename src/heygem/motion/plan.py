@@ -64,20 +64,20 @@ def mouth_active(audio: AudioAnalysis) -> np.ndarray:
     above_floor, below_speech = BREATH_DB
     speech_level = np.median(audio.loudness[speech]) if speech.any() else np.inf
     audible = audio.loudness > max(np.percentile(audio.loudness, 10) + above_floor, speech_level - below_speech)
+    lead, inhale = int(round(LEAD_S * fps)), int(round(INHALE_S * fps))
     active = speech.copy()
-    last_speech = -1
-    for frame in range(len(speech)):
-        if speech[frame] and (frame == 0 or not speech[frame - 1]):  # a phrase starts here
-            first = max(last_speech + 1, frame - int(round(INHALE_S * fps)))
-            breath = np.flatnonzero(audible[first:frame])
-            start = first + breath[0] if len(breath) else frame
-            active[min(start, max(last_speech + 1, frame - int(round(LEAD_S * fps)))):frame] = True
-        if speech[frame]:
-            last_speech = frame
+    starts = np.flatnonzero(speech & ~np.r_[False, speech[:-1]])
+    ends = np.flatnonzero(speech & ~np.r_[speech[1:], False]) + 1
+    for start, previous_end in zip(starts, np.r_[0, ends[:-1]]):
+        earliest = max(previous_end, start - inhale)
+        breath = np.flatnonzero(audible[earliest:start])
+        opens = earliest + breath[0] if len(breath) else start
+        active[max(previous_end, min(opens, start - lead)) : start] = True
     return active
 
 
-def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np.ndarray:
+def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", active: np.ndarray | None = None) -> np.ndarray:
+    """Target mouth descriptor per output frame; active: mouth_active(audio), if already known."""
     valid = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
     descriptors = template.mouth[valid]
     descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
@@ -103,7 +103,7 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned") -> np
         targets[:, 0] = rest[0] + SPEAKING_OPENING * level
     # Close the mouth in pauses: fully where it is not active, easing over the neighbouring
     # active frames instead of snapping.
-    active = mouth_active(audio).astype(np.float32)
+    active = (mouth_active(audio) if active is None else active).astype(np.float32)
     speaking = np.minimum(active, gaussian_filter1d(active, 1.0))[:, None]
     targets = speaking * targets + (1 - speaking) * rest
     return gaussian_filter1d(targets, 0.7, axis=0).astype(np.float32)
@@ -114,5 +114,6 @@ def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: 
     template analysis) the target mouth descriptor of each output frame."""
     if motion not in MOTIONS:
         raise InputError(f"unknown motion model {motion!r}; choose from {', '.join(MOTIONS)}")
-    targets = None if template is None else mouth_targets(template, audio, motion)
-    return MotionPlan(base_indices=base_indices, mouth_targets=targets, mouth_active=mouth_active(audio))
+    active = mouth_active(audio)
+    targets = None if template is None else mouth_targets(template, audio, motion, active)
+    return MotionPlan(base_indices=base_indices, mouth_targets=targets, mouth_active=active)
