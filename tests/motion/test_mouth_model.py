@@ -3,7 +3,7 @@ from fractions import Fraction
 import numpy as np
 
 from heygem.motion import mouth_model
-from heygem.motion.plan import LEAD_S, mouth_active, mouth_targets, rest_shape
+from heygem.motion.plan import LEAD_S, RELEASE_S, mouth_active, mouth_targets, rest_shape
 from heygem.types import AudioAnalysis
 
 
@@ -68,10 +68,10 @@ def test_mouth_leads_each_phrase_and_opens_for_an_audible_breath():
     loudness[speech] = -20
     loudness[67:75] = -45  # an in-breath 0.2-0.5 s before the second phrase
     active = mouth_active(_audio(speech, loudness))
-    lead = int(round(LEAD_S * 25))
-    assert active[30 - lead : 50].all() and not active[: 30 - lead].any()  # quiet: lead only
-    assert active[67:95].all() and not active[50:67].any()  # breath: open from its start
-    assert not active[95:].any()  # nothing after the last phrase
+    lead, release = int(round(LEAD_S * 25)), int(round(RELEASE_S * 25))
+    assert active[30 - lead : 50 + release].all() and not active[: 30 - lead].any()  # quiet: lead only
+    assert active[67:95].all() and not active[50 + release : 67].any()  # breath: open from its start
+    assert active[95 : 95 + release].all() and not active[95 + release :].any()  # then it rests
 
 
 def test_a_template_that_barely_moves_its_mouth_still_gets_speaking_targets():
@@ -92,4 +92,4 @@ def test_a_faint_tail_in_digital_silence_is_not_a_breath():
     loudness = np.where(speech, -20.0, -100.0)  # TTS: exact zeros between sentences
     loudness[50:60] = -60  # a faint reverb tail before the next sentence
     active = mouth_active(_audio(speech, loudness))
-    assert not active[40 : 60 - int(round(LEAD_S * 25))].any()
+    assert not active[40 + int(round(RELEASE_S * 25)) : 60 - int(round(LEAD_S * 25))].any()

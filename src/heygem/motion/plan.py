@@ -17,6 +17,8 @@ MOTIONS = ("learned", "loudness")
 
 LEAD_S = 0.12
 """Lips part this long before a phrase's first sound (anticipation)."""
+RELEASE_S = 0.12
+"""...and relax for this long after its last sound, instead of snapping shut."""
 INHALE_S = 0.6
 """An audible breath this close before a phrase opens the mouth early: people inhale through it."""
 BREATH_DB = (12.0, 30.0)
@@ -57,14 +59,14 @@ def rest_shape(descriptors: np.ndarray) -> np.ndarray:
 
 
 def mouth_active(audio: AudioAnalysis) -> np.ndarray:
-    """Frames where the mouth follows the audio: speech, the moment before each phrase, and an
-    audible in-breath just before a phrase. Elsewhere it rests closed."""
+    """Frames where the mouth follows the audio: speech, the moments before and after each phrase,
+    and an audible in-breath just before a phrase. Elsewhere it rests closed."""
     speech = audio.speech
     fps = float(audio.fps)
     above_floor, below_speech = BREATH_DB
     speech_level = np.median(audio.loudness[speech]) if speech.any() else np.inf
     audible = audio.loudness > max(np.percentile(audio.loudness, 10) + above_floor, speech_level - below_speech)
-    lead, inhale = int(round(LEAD_S * fps)), int(round(INHALE_S * fps))
+    lead, release, inhale = (int(round(seconds * fps)) for seconds in (LEAD_S, RELEASE_S, INHALE_S))
     active = speech.copy()
     starts = np.flatnonzero(speech & ~np.r_[False, speech[:-1]])
     ends = np.flatnonzero(speech & ~np.r_[speech[1:], False]) + 1
@@ -73,6 +75,8 @@ def mouth_active(audio: AudioAnalysis) -> np.ndarray:
         breath = np.flatnonzero(audible[earliest:start])
         opens = earliest + breath[0] if len(breath) else start
         active[max(previous_end, min(opens, start - lead)) : start] = True
+    for end in ends:
+        active[end : end + release] = True
     return active
 
 
