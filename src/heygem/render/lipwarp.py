@@ -3,8 +3,9 @@
 A template with little mouth variety has no donor for every shape the audio asks for. Then the
 closest donor's lower lip (with the skin down to the chin) is moved along the face's down axis by
 the missing amount: opening stretches the line between the lips into a gap, shaded dark like the
-inside of a mouth; closing slides the lower lip up over it. The chin and the mouth corners stay where they are, so nothing tears at the
-blend edge. A real mouth image is still what viewers see; the warp only covers the difference.
+inside of a mouth; closing slides the lower lip up over it. The chin and the mouth corners stay
+where they are, so nothing tears at the blend edge. A real mouth image is still what viewers see;
+the warp only covers the difference.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ TOLERANCE = 0.01
 """Differences (inter-ocular units) the warp ignores: a well-matched real mouth stays untouched."""
 MAX_OPENING = 0.12
 """The most a mouth is opened beyond its donor (inter-ocular units): larger stretches look false."""
+CAVITY_SHADE = 0.35
+"""Brightness of the opened gap relative to the lip line it stretches (the inside of a mouth)."""
 
 
 def effective_shift(target_open: np.ndarray, donor_open: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -31,10 +34,6 @@ def effective_shift(target_open: np.ndarray, donor_open: np.ndarray, active: np.
     shift = np.sign(diff) * np.maximum(np.abs(diff) - TOLERANCE, 0.0)
     shift = np.where(active, shift, np.minimum(shift, 0.0))
     return np.clip(shift, -np.maximum(donor_open, 0.0), MAX_OPENING).astype(np.float32)
-
-
-CAVITY_SHADE = 0.35
-"""Brightness of the opened gap relative to the lip line it stretches (the inside of a mouth)."""
 
 
 def lip_warp(xs: np.ndarray, ys: np.ndarray, landmarks: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray]:
