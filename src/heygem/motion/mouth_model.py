@@ -42,6 +42,11 @@ def loudness_feature(loudness: np.ndarray, speech: np.ndarray) -> np.ndarray:
     return np.clip((loudness - ref) / 20.0, -1.5, 0.5).astype(np.float32)
 
 
+def loudness_rank(loudness: np.ndarray, speech: np.ndarray) -> np.ndarray:
+    """0 (near silence) .. 1 (well above the speech median): how open loudness alone would say."""
+    return np.clip((loudness_feature(loudness, speech) + 1.0) / 1.5, 0.0, 1.0)
+
+
 def context_stack(rows: np.ndarray) -> np.ndarray:
     """(n, F) -> (n, F * len(CONTEXT)) with edge padding."""
     n = len(rows)
@@ -152,6 +157,5 @@ def loudness_targets(loudness: np.ndarray, speech: np.ndarray, descriptors: np.n
     """Speaker-independent fallback (and evaluation baseline): the template's mouth shape at the
     same loudness rank, i.e. louder -> more open, using the template's own descriptor range."""
     order = np.argsort(descriptors[:, 0])
-    level = loudness_feature(loudness, speech)
-    rank = np.clip((level + 1.0) / 1.5, 0.0, 1.0) * speech
+    rank = loudness_rank(loudness, speech) * speech
     return descriptors[order[np.round(rank * (len(order) - 1)).astype(int)]]

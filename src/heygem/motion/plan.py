@@ -103,8 +103,7 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     rest = rest_shape(descriptors)
     if np.ptp(np.percentile(descriptors[:, 0], [5, 95])) < LITTLE_VARIETY:
         log.info("the template barely moves its mouth: the closest real mouths are opened by warping, following loudness")
-        level = np.clip((mouth_model.loudness_feature(audio.loudness, audio.speech) + 1.0) / 1.5, 0.0, 1.0)
-        targets[:, 0] = rest[0] + SPEAKING_OPENING * level
+        targets[:, 0] = rest[0] + SPEAKING_OPENING * mouth_model.loudness_rank(audio.loudness, audio.speech)
     # Close the mouth in pauses: fully where it is not active, easing over the neighbouring
     # active frames instead of snapping.
     active = (mouth_active(audio) if active is None else active).astype(np.float32)

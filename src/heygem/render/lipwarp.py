@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.mouth import CHIN, CORNERS, INNER_LOWER, INNER_UPPER, OUTER_LOWER
 from ..analysis.pose import eye_centres
 
-INNER_LIPS = (13, 14)
-LOWER_LIP_BOTTOM, CHIN = 17, 152
-CORNERS = (61, 291)
+INNER_LIPS = (INNER_UPPER[1], INNER_LOWER[1])  # the lip centres, where they meet
+LOWER_LIP_BOTTOM = OUTER_LOWER[1]
 TOLERANCE = 0.01
 """Differences (inter-ocular units) the warp ignores: a well-matched real mouth stays untouched."""
 MAX_OPENING = 0.12
