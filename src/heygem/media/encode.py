@@ -80,7 +80,10 @@ class VideoWriter:
             if frame is None:
                 self._audio_frames = None
                 return
-            frame.pts = None
+            # Real timestamps let the encoder mark its priming samples (pts < 0), so the muxer
+            # writes an edit list and players skip them; without, audio plays ~21 ms late.
+            frame.pts = self._audio_samples
+            frame.time_base = Fraction(1, self._audio_rate)
             self._audio_samples += frame.samples
             self._mux(self._audio.encode(frame))
 
