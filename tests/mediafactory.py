@@ -28,8 +28,10 @@ def write_video(
     audio: np.ndarray | None = None,
     audio_rate: int = 16000,
     rotation: int | None = None,
+    video_start: int = 0,
 ) -> Path:
-    """A small real video file (any container/codec PyAV writes), optionally with a mono audio track."""
+    """A small real video file (any container/codec PyAV writes), optionally with a mono audio track;
+    video_start: frame times the picture starts after the sound."""
     if isinstance(frames, int):
         frames = moving_frames(frames, *size)
     height, width = frames[0].shape[:2]
@@ -51,7 +53,7 @@ def write_video(
             astream.layout = "mono"
         for i, img in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = i
+            frame.pts = i + video_start
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
         if astream is not None:
@@ -63,8 +65,10 @@ def _encode_audio(container, stream, samples: np.ndarray, rate: int) -> None:
     resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=stream.rate)
     frame = av.AudioFrame.from_ndarray(samples.astype(np.float32)[None, :], format="flt", layout="mono")
     frame.sample_rate = rate
+    written = 0
     for out in resampler.resample(frame) + resampler.resample(None):
-        out.pts = None
+        out.pts, out.time_base = written, Fraction(1, stream.rate)  # lets the muxer mark AAC's priming
+        written += out.samples
         container.mux(stream.encode(out))
     container.mux(stream.encode(None))
 

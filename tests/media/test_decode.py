@@ -6,7 +6,7 @@ import pytest
 from mediafactory import moving_frames, speechlike, write_audio, write_video
 
 from heygem.errors import InputError
-from heygem.media.decode import VideoSource, load_audio, probe_audio, probe_video
+from heygem.media.decode import VideoSource, load_audio, load_soundtrack, probe_audio, probe_video
 
 VIDEO_FORMATS = [
     ("clip.mp4", "libx264"),
@@ -50,6 +50,18 @@ def test_audio_formats_round_trip(tmp_path, suffix):
 def test_audio_of_a_video_file_and_resampling(tmp_path):
     path = write_video(tmp_path / "talk.mp4", 25, audio=speechlike(1.0, 44100), audio_rate=44100)
     assert len(load_audio(path, 16000)) == pytest.approx(16000, abs=1200)
+
+
+@pytest.mark.parametrize("video_start", [0, 5])
+def test_soundtrack_starts_with_the_first_frame(tmp_path, video_start):
+    # A file whose picture starts 0.2 s after its sound: the sound of the first frame is the
+    # sound at 0.2 s, which is what learning a person's mouth from their own voice needs.
+    click = np.zeros(16000, np.float32)
+    click[8000:8160] = 0.8  # at 0.5 s
+    path = write_video(tmp_path / "late.mp4", 25, audio=click, video_start=video_start)
+    samples = load_soundtrack(path, 16000)
+    first_loud = np.flatnonzero(np.abs(samples) > 0.4)[0] / 16000
+    assert first_loud == pytest.approx(0.5 - video_start / 25, abs=0.003)
 
 
 def test_variable_frame_rate_is_resampled_to_constant(tmp_path):

@@ -9,7 +9,7 @@ import av
 import numpy as np
 
 from ..analysis.audio import SAMPLE_RATE
-from ..media.decode import VideoSource, load_audio
+from ..media.decode import VideoSource, load_soundtrack
 from ..media.encode import VideoWriter
 
 
@@ -35,7 +35,7 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
 
 def split_clip(clip: Path, folder: Path, template_share: float = 0.6) -> Split:
     folder.mkdir(parents=True, exist_ok=True)
-    samples = load_audio(clip, SAMPLE_RATE)
+    samples = load_soundtrack(clip, SAMPLE_RATE)
     with VideoSource(clip) as source:
         info = source.info
         cut = int(info.frame_count * template_share)

@@ -251,6 +251,23 @@ def iter_audio(path: str | Path, sample_rate: int, layout: str = "mono", fmt: st
             ) from exc
 
 
+def _start_seconds(stream) -> float:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
+
+
+def load_soundtrack(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
+    """A video's audio as load_audio gives it, but starting with the first frame: files often
+    start their video a little after their audio (or before), and learning which sound goes
+    with which mouth needs the two aligned."""
+    samples = load_audio(path, sample_rate)
+    with _open(input_file(path, "video"), "video") as container:
+        if not container.streams.video:
+            return samples
+        lead = _start_seconds(container.streams.video[0]) - _start_seconds(container.streams.audio[0])
+    shift = int(round(lead * sample_rate))
+    return samples[shift:] if shift >= 0 else np.concatenate([np.zeros(-shift, np.float32), samples])
+
+
 def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     """The whole first audio stream as float32 mono samples at sample_rate.
 

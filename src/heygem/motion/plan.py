@@ -34,12 +34,12 @@ SPEAKING_OPENING = 0.12
 def _template_audio(template, fps) -> AudioAnalysis | None:
     """The template's own soundtrack, analysed like the driving audio; None without speech."""
     from ..analysis.audio import SAMPLE_RATE, analyze_audio
-    from ..media.decode import load_audio
+    from ..media.decode import load_soundtrack
 
     if not template.video.has_audio:
         return None
     try:
-        return analyze_audio(load_audio(template.video.path, SAMPLE_RATE), fps)
+        return analyze_audio(load_soundtrack(template.video.path, SAMPLE_RATE), fps)
     except InputError as exc:
         log.info("template soundtrack unusable for learning (%s)", exc)
         return None
