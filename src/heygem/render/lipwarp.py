@@ -1,7 +1,7 @@
 """Open or close a donor mouth a little further than the donor shows.
 
-A template with little mouth variety has no donor for every shape the audio asks for. Then the
-closest donor's lower lip (with the skin down to the chin) is moved along the face's down axis by
+No template has a donor for every opening the audio asks for (one with little mouth variety has
+few). So the chosen donor's lower lip (with the skin down to the chin) is moved along the face's down axis by
 the missing amount: opening stretches the line between the lips into a gap, shaded dark like the
 inside of a mouth; closing slides the lower lip up over it. The chin and the mouth corners stay
 where they are, so nothing tears at the blend edge. A real mouth image is still what viewers see;
@@ -17,8 +17,6 @@ from ..analysis.pose import eye_centres
 
 INNER_LIPS = (INNER_UPPER[1], INNER_LOWER[1])  # the lip centres, where they meet
 LOWER_LIP_BOTTOM = OUTER_LOWER[1]
-TOLERANCE = 0.01
-"""Differences (inter-ocular units) the warp ignores: a well-matched real mouth stays untouched."""
 MAX_OPENING = 0.12
 """The most a mouth is opened beyond its donor (inter-ocular units): larger stretches look false."""
 CAVITY_SHADE = 0.35
@@ -27,11 +25,11 @@ CAVITY_SHADE = 0.35
 
 def effective_shift(target_open: np.ndarray, donor_open: np.ndarray, active: np.ndarray) -> np.ndarray:
     """How much to open (+) or close (-) each donor mouth, inter-ocular units: the difference to
-    the target beyond the tolerance, never closing past shut nor opening past MAX_OPENING, and
-    opening only where the mouth is active (a resting mouth is only ever closed further)."""
+    the target, never closing past shut nor opening past MAX_OPENING, and opening only where the
+    mouth is active (a resting mouth is only ever closed further). A well-matched donor moves by
+    a pixel or two; the mouth's opening then follows the target and not the donor's near miss."""
     target_open, donor_open = np.asarray(target_open, np.float64), np.asarray(donor_open, np.float64)
-    diff = target_open - donor_open
-    shift = np.sign(diff) * np.maximum(np.abs(diff) - TOLERANCE, 0.0)
+    shift = target_open - donor_open
     shift = np.where(active, shift, np.minimum(shift, 0.0))
     return np.clip(shift, -np.maximum(donor_open, 0.0), MAX_OPENING).astype(np.float32)
 

@@ -16,8 +16,9 @@ import numpy as np
 class DonorCosts:
     candidates: int = 16
     """Template frames considered per output frame (the best by shape and pose)."""
-    pose_weight: float = 0.5
-    """Cost per (10 degrees)^2 of yaw/pitch/roll difference between donor and base frame."""
+    pose_weight: float = 1.0
+    """Cost per (10 degrees)^2 of yaw/pitch/roll difference between donor and base frame: a mouth
+    from a head nodded differently looks more or less open once placed in the base face."""
     hold: float = 0.3
     """Cost of showing the same donor frame again (a frozen mouth looks dead)."""
     jump: float = 0.6
