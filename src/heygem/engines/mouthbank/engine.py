@@ -31,8 +31,8 @@ class MouthBankEngine(Engine):
         self.donors = choose_donors(
             job.plan.mouth_targets, template.mouth, template.pose, usable, job.plan.base_indices
         )
-        # Where no donor has the wanted opening (a template with little mouth variety), the
-        # closest one is opened or closed the rest of the way.
+        # The chosen mouth is opened or closed the rest of the way to the wanted opening: a pixel
+        # or two for a good match, more for a template with little mouth variety.
         self.lip_shifts = effective_shift(job.plan.mouth_targets[:, 0], template.mouth[self.donors, 0], job.plan.mouth_active)
         self.bank = load_or_build(template)
 
