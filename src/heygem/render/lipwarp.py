@@ -2,10 +2,10 @@
 
 No template has a donor for every opening the audio asks for (one with little mouth variety has
 few). So the chosen donor's lower lip (with the skin down to the chin) is moved along the face's
-down axis by the missing amount: opening stretches the line between the lips into a gap, shaded dark like the
-inside of a mouth; closing slides the lower lip up over it. The chin and the mouth corners stay
-where they are, so nothing tears at the blend edge. A real mouth image is still what viewers see;
-the warp only covers the difference.
+down axis by the missing amount: opening stretches the line between the lips into a gap, shaded
+dark like the inside of a mouth; closing slides the lower lip up over it. The chin and the mouth
+corners stay where they are, so nothing tears at the blend edge. A real mouth image is still what
+viewers see; the warp only covers the difference.
 """
 
 from __future__ import annotations
