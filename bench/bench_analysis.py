@@ -25,7 +25,7 @@ from heygem.analysis.template import load_or_analyze
 from heygem.config import Settings
 from heygem.media.decode import VideoSource
 
-CLIPS = Path(__file__).resolve().parents[1].parent / "shared" / "testmedia" / "video"
+CLIPS = benchkit.TESTMEDIA / "video"
 
 
 def as_720p(path: Path, folder: Path) -> Path:

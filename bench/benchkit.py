@@ -1,7 +1,7 @@
 """Shared helpers of the benchmark scripts: test media, resized templates, long speech, peak
 memory, tables and JSON records. Not a benchmark itself.
 
-Media come from the real clips beside the repo (../shared/testmedia) when present; otherwise a
+Media come from the real clips beside the repo (../shared/testmedia, or $HEYGEM_TESTMEDIA) when present; otherwise a
 template and a sentence are made with heygem's self-test media (a portrait photo and built-in TTS).
 """
 
@@ -23,8 +23,10 @@ import numpy as np
 
 from heygem.media.decode import VideoSource, load_audio
 
+from heygem.cli.eval import default_media
+
 REPO = Path(__file__).resolve().parents[1]
-TESTMEDIA = REPO.parent / "shared" / "testmedia"
+TESTMEDIA = default_media()  # $HEYGEM_TESTMEDIA, else ../shared/testmedia
 RESULTS = REPO / "bench" / "results"
 DEFAULT_CLIP = "man_map_en.mp4"
 RESOLUTIONS = {480: (854, 480), 720: (1280, 720), 1080: (1920, 1080)}

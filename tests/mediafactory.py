@@ -93,3 +93,25 @@ def write_audio(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
         stream.layout = "mono"
         _encode_audio(container, stream, samples, rate)
     return path
+
+
+def write_broken_video(path: Path, frames: list[np.ndarray], broken: int) -> Path:
+    """A PNG-in-MOV video whose frame `broken` cannot be decoded (its image data is scrambled);
+    the container and every other frame are intact, so the file opens and fails mid-stream."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("png", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        for i, img in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    data = bytearray(path.read_bytes())
+    start = -1
+    for _ in range(broken + 1):
+        start = data.index(b"\x89PNG\r\n\x1a\n", start + 1)
+    image = data.index(b"IDAT", start)
+    data[image + 4:image + 40] = bytes(b ^ 0x5A for b in data[image + 4:image + 40])
+    path.write_bytes(bytes(data))
+    return path

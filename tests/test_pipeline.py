@@ -1,8 +1,10 @@
 import av
 import numpy as np
 import pytest
-from mediafactory import moving_frames, speechlike, write_audio, write_video
-from testengines import FailingEngine, MarkEngine, SlowEngine
+import threading
+
+from mediafactory import moving_frames, speechlike, write_audio, write_broken_video, write_video
+from testengines import FailingEngine, MarkEngine, SlowEngine, WrongSizeEngine
 
 from heygem import pipeline
 from heygem.config import Settings
@@ -12,7 +14,7 @@ from heygem.media.decode import VideoSource, load_audio
 from heygem.motion.timeline import ping_pong
 from heygem.options import GenerateOptions
 
-for engine in (MarkEngine, SlowEngine, FailingEngine):
+for engine in (MarkEngine, SlowEngine, FailingEngine, WrongSizeEngine):
     registry.register(engine)
 
 
@@ -68,13 +70,34 @@ def test_full_quality_audio_is_kept(tmp_path, settings):
     assert np.corrcoef(original[: n - 2000], encoded[lag : lag + n - 2000])[0, 1] > 0.9
 
 
-@pytest.mark.parametrize("engine,error", [("test-fail", RuntimeError)])
-def test_failure_leaves_no_partial_file(tmp_path, settings, engine, error):
+def stage_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("heygem-")]
+
+
+@pytest.mark.parametrize("engine,error,message", [
+    ("test-fail", RuntimeError, "engine exploded on purpose"),  # the render stage fails
+    ("test-wrong-size", ValueError, "does not fit the 64x48"),  # the encode stage refuses a frame
+])
+def test_failure_leaves_no_partial_file(tmp_path, settings, engine, error, message):
     video, audio = write_video(tmp_path / "t.mp4", 25), write_audio(tmp_path / "a.wav", speechlike(1.0))
     out = tmp_path / "out" / "result.mp4"
-    with pytest.raises(error):
-        pipeline.run(video, audio, out, GenerateOptions(engine=engine), settings)
+    with pytest.raises(error, match=message):
+        pipeline.run(video, audio, out, GenerateOptions(engine=engine, batch_size=4), settings)
     assert list(out.parent.iterdir()) == []
+    assert stage_threads() == []
+
+
+def test_decode_failure_mid_stream_stops_the_run(tmp_path, settings):
+    video = write_broken_video(tmp_path / "t.mov", moving_frames(40, 64, 48), broken=30)
+    audio = write_audio(tmp_path / "a.wav", speechlike(2.0))
+    out = tmp_path / "out" / "result.mp4"
+    seen = []
+    with pytest.raises(InputError, match="cannot decode video frame 30"):
+        pipeline.run(video, audio, out, GenerateOptions(engine="test-mark", batch_size=4), settings,
+                     progress=lambda f, m: seen.append(f))
+    assert 0 < max(seen) < 1  # frames before the broken one went through render and encode
+    assert list(out.parent.iterdir()) == []
+    assert stage_threads() == []
 
 
 def test_cancel_stops_between_batches(tmp_path, settings):
@@ -84,7 +107,9 @@ def test_cancel_stops_between_batches(tmp_path, settings):
     options = GenerateOptions(engine="test-slow", batch_size=4, engine_options=(("delay", "0"),))
     with pytest.raises(JobCanceled):
         pipeline.run(video, audio, out, options, settings, should_cancel=lambda: calls.append(1) or len(calls) > 3)
+    assert len(calls) == 4  # asked once per batch, and not again after it said yes
     assert not out.exists() and not list(tmp_path.glob("*.partial*"))
+    assert stage_threads() == []
 
 
 def test_progress_is_reported_to_the_end(tmp_path, settings, tiny_media):

@@ -43,3 +43,12 @@ class FailingEngine(MarkEngine):
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         raise RuntimeError("engine exploded on purpose")
+
+
+class WrongSizeEngine(MarkEngine):
+    """Returns frames half the template's size: the encoder must refuse them."""
+
+    name = "test-wrong-size"
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        return [np.ascontiguousarray(frame[::2, ::2]) for frame in batch.frames]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+import av
 import numpy as np
 
 from . import devices
@@ -15,6 +18,7 @@ from .config import Settings
 from .engines import registry
 from .engines.base import FrameBatch, RenderJob
 from .errors import JobCanceled
+from .flow import Flow
 from .media.decode import VideoSource, load_audio
 from .media.encode import VideoWriter
 from .motion.timeline import ping_pong
@@ -24,13 +28,44 @@ from .types import GenerateResult, MotionPlan, ProgressCallback
 log = logging.getLogger("heygem.pipeline")
 
 
-def _batches(frames: Iterator[np.ndarray], base: np.ndarray, size: int) -> Iterator[FrameBatch]:
-    start = 0
-    while start < len(base):
+class _Clock:
+    """Seconds spent per stage. Stages run at the same time, so their sum can exceed the wall time."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        since = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - since
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """A batch for the engine and, per frame, the decoded picture the encoder may take as it is."""
+
+    batch: FrameBatch
+    pictures: list[av.VideoFrame | None]
+
+
+def _decode(source: VideoSource, base: np.ndarray, size: int, clock: _Clock) -> Iterator[_Decoded]:
+    """Batches of consecutive output frames with the template frames under them."""
+    frames = source.read_indices_for_encode(base)
+    for start in range(0, len(base), size):
         stop = min(start + size, len(base))
-        chunk = [next(frames) for _ in range(stop - start)]
-        yield FrameBatch(np.arange(start, stop), base[start:stop], chunk)
-        start = stop
+        with clock("decode"):
+            rgb, pictures = zip(*(next(frames) for _ in range(stop - start)))
+        yield _Decoded(FrameBatch(np.arange(start, stop), base[start:stop], list(rgb)), list(pictures))
+
+
+def _to_encode(decoded: _Decoded, finished: list[np.ndarray]) -> Iterator[np.ndarray | av.VideoFrame]:
+    """Finished frames, where one the engine left unchanged (returned as the same array) is
+    replaced by its decoded picture: it goes to the encoder with no colour conversion at all."""
+    for frame, base, picture in zip(finished, decoded.batch.frames, decoded.pictures):
+        yield picture if frame is base and picture is not None else frame
 
 
 def run(
@@ -46,61 +81,58 @@ def run(
     settings = settings or Settings.from_env()
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
-    stages: dict[str, float] = {}
-
-    def stage_done(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = stages.get(name, 0.0) + now - since
-        return now
-
+    clock = _Clock()
     device = devices.resolve(options.device)
     engine_cls = registry.get(options.engine)
     engine_options = dict(options.engine_options)
-    t = time.perf_counter()
     report(0.0, "reading inputs")
     with VideoSource(video) as source:
-        samples = load_audio(audio, SAMPLE_RATE)
-        info = source.info
-        t = stage_done("probe", t)
+        with clock("probe"):
+            samples = load_audio(audio, SAMPLE_RATE)
+            info = source.info
         template = None
         if engine_cls.needs_face_analysis:
             from .analysis.template import load_or_analyze
 
-            template = load_or_analyze(
-                source, settings, lambda f, m: report(0.3 * f, m), should_cancel=should_cancel
-            )
-            t = stage_done("template analysis", t)
-        speech = analyze_audio(samples, info.fps)
-        t = stage_done("audio analysis", t)
+            with clock("template analysis"):
+                template = load_or_analyze(
+                    source, settings, lambda f, m: report(0.3 * f, m), should_cancel=should_cancel
+                )
+        with clock("audio analysis"):
+            speech = analyze_audio(samples, info.fps)
         from .motion.plan import make_plan
 
-        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion)
-        t = stage_done("motion plan", t)
+        with clock("motion plan"):
+            plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion)
         engine = registry.create(engine_cls.name, device, settings, engine_options)
         try:
-            engine.prepare(RenderJob(video=info, template=template, audio=speech, plan=plan))
-            t = stage_done("engine prepare", t)
+            with clock("engine prepare"):
+                engine.prepare(RenderJob(video=info, template=template, audio=speech, plan=plan))
             total = plan.frame_count
-            with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode) as writer:
-                frames = source.read_indices(plan.base_indices)
-                batches = _batches(frames, plan.base_indices, options.batch_size)
-                while True:
-                    t = time.perf_counter()
-                    batch = next(batches, None)
-                    if batch is None:
-                        break
-                    t = stage_done("decode", t)
+
+            def render(decoded: _Decoded) -> tuple[_Decoded, list[np.ndarray]]:
+                with clock("render"):
+                    return decoded, engine.render(decoded.batch)
+
+            # decode -> render -> encode, each stage in its own thread (encode in this one, so
+            # progress and cancel callbacks run where the caller expects them).
+            with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode) as writer, Flow() as flow:
+                decoded = flow.start("decode", _decode(source, plan.base_indices, options.batch_size, clock))
+                rendered = flow.start("render", map(render, decoded))
+                for decoded, finished in rendered:
+                    indices = decoded.batch.output_indices
                     if should_cancel and should_cancel():
-                        raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
-                    rendered = engine.render(batch)
-                    t = stage_done("render", t)
-                    for frame in rendered:
-                        writer.write(frame)
-                    stage_done("encode", t)
-                    done = int(batch.output_indices[-1]) + 1
+                        raise JobCanceled(f"canceled at frame {indices[0]} of {total}")
+                    # The seam: finished RGB frames, in output order, on their way to the encoder.
+                    # A step added here returns new arrays for the frames it changes (decoded
+                    # frames are read-only, and an unchanged one is encoded from its YUV picture).
+                    with clock("encode"):
+                        for frame in _to_encode(decoded, finished):
+                            writer.write(frame)
+                    done = int(indices[-1]) + 1
                     report(0.3 + 0.7 * done / total if template is not None else done / total, f"rendering {done}/{total}")
-                t = time.perf_counter()
-            stage_done("encode", t)
+                with clock("encode"):
+                    writer.finish()
         finally:
             engine.release()
             devices.release(device)
@@ -113,7 +145,7 @@ def run(
         seconds=seconds,
         device=device,
         engine=engine_cls.name,
-        stage_seconds=stages,
+        stage_seconds=clock.seconds,
     )
     log.info(
         "generated %s: %d frames in %.1f s (%.1f fps) on %s with %s",

@@ -1,10 +1,11 @@
 from fractions import Fraction
 
+import av
 import numpy as np
 import pytest
-from mediafactory import write_audio
+from mediafactory import moving_frames, write_audio
 
-from heygem.media.decode import load_audio
+from heygem.media.decode import VideoSource, load_audio
 from heygem.media.encode import VideoWriter
 
 
@@ -25,3 +26,43 @@ def test_output_audio_is_not_delayed_against_the_video(tmp_path, rate):
             writer.write(np.zeros((48, 64, 3), np.uint8))
     decoded = load_audio(tmp_path / "out.mp4", 16000)
     assert onset(decoded, 16000) == pytest.approx(0.5, abs=0.002)
+
+
+def all_intra_video(path, frames):
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.gop_size = 1  # every frame a keyframe
+        for i, img in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def keyframes(path):
+    with av.open(str(path)) as container:
+        return sum(p.is_keyframe for p in container.demux(video=0) if p.size)
+
+
+def test_decoded_frames_pass_through_unconverted_with_fresh_frame_types(tmp_path):
+    template = all_intra_video(tmp_path / "t.mp4", moving_frames(30, 64, 48))
+    with VideoSource(template) as source:
+        pairs = list(source.read_indices_for_encode(np.r_[0:30, 29:-1:-1]))
+    assert all(picture is not None for _, picture in pairs) and not pairs[0][0].flags.writeable
+    with VideoWriter(tmp_path / "out.mp4", 64, 48, Fraction(25)) as writer:
+        for _, picture in pairs:
+            writer.write(picture)
+    assert keyframes(template) == 30 and keyframes(tmp_path / "out.mp4") <= 3  # the decoder's I types are not copied
+    with VideoSource(tmp_path / "out.mp4") as out:
+        assert out.info.frame_count == 60
+        error = [np.abs(a.astype(int) - b).mean() for (b, _), a in zip(pairs, out.read())]
+    assert max(error) < 2.0
+
+
+def test_frames_of_the_wrong_size_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="does not fit the 64x48"), \
+            VideoWriter(tmp_path / "out.mp4", 64, 48, Fraction(25)) as writer:
+        writer.write(np.zeros((24, 32, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []

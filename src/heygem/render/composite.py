@@ -102,7 +102,7 @@ def composite(
     crop = torch.tensor(donor_crop, device=device).permute(2, 0, 1).float()  # copies: bank crops are read-only maps
     lip_points = apply_affine(donor_to_base, donor_landmarks[:, :2]) if lip_shift else None
     donor = warp_region(crop, crop_origin, donor_to_base, box, lip_points, lip_shift)
-    region = torch.from_numpy(base[y0:y1, x0:x1]).to(device).permute(2, 0, 1).float()
+    region = torch.tensor(base[y0:y1, x0:x1], device=device).permute(2, 0, 1).float()  # base may be read-only
     donor = match_colour(donor, region, mask)
     blended = region + (donor - region) * mask[None]
     out = base.copy()
