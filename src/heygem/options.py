@@ -13,6 +13,9 @@ class EncodeOptions:
     """x264 speed/size trade-off; slower presets give smaller files at the same quality."""
     audio_bitrate: int = 192_000
     """AAC bit rate of the output's audio track."""
+    video_codec: str = "auto"
+    """H.264 encoder: "libx264" (CPU), "h264_nvenc" (NVIDIA GPU), or "auto": NVENC when it opens
+    on this machine, else libx264 (logged). crf sets NVENC's constant quality (cq) too."""
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,18 @@ def test_frames_of_the_wrong_size_are_refused(tmp_path):
             VideoWriter(tmp_path / "out.mp4", 64, 48, Fraction(25)) as writer:
         writer.write(np.zeros((24, 32, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_auto_encoder_uses_nvenc_only_where_it_opens_and_says_which(tmp_path, caplog):
+    from heygem.media import encode
+    from heygem.options import EncodeOptions
+
+    encode._nvenc_opens.cache_clear()
+    with caplog.at_level("INFO", "heygem.media"):
+        with VideoWriter(tmp_path / "out.mp4", 64, 48, Fraction(25), options=EncodeOptions(video_codec="auto")) as writer:
+            for img in moving_frames(10, 64, 48):
+                writer.write(img)
+    gpu = encode._nvenc_opens(64, 48)
+    assert ("encoding H.264 on the GPU" if gpu else "encoding with libx264") in caplog.text
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert c.streams.video[0].codec_context.name == "h264" and c.streams.video[0].frames == 10

@@ -3,6 +3,7 @@ name and renamed only when complete, so a failed or canceled run leaves no half 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
@@ -23,6 +24,34 @@ log = logging.getLogger("heygem.media")
 # Kept as is; other rates become 48 kHz. Below 44.1 kHz an AAC frame (1024 samples) outlasts a
 # video frame, and the padded last frame would make the audio track longer than the video.
 OUTPUT_RATES = (48000, 44100)
+
+
+def _codec_options(codec: str, options: EncodeOptions) -> dict[str, str]:
+    if codec == "h264_nvenc":  # constant quality like x264's CRF; p4 is NVENC's balanced preset
+        return {"rc": "vbr", "cq": str(options.crf), "preset": "p4"}
+    return {"crf": str(options.crf), "preset": options.preset}
+
+
+def video_codec(asked: str, width: int = 1280, height: int = 720) -> str:
+    """The H.264 encoder to use: "libx264", "h264_nvenc", or "auto" (NVENC when it opens here,
+    i.e. an NVIDIA GPU and driver are present; else libx264, said once in the log)."""
+    if asked != "auto":
+        return asked
+    return "h264_nvenc" if _nvenc_opens(width, height) else "libx264"
+
+
+@functools.cache
+def _nvenc_opens(width: int, height: int) -> bool:
+    try:
+        context = av.CodecContext.create("h264_nvenc", "w")
+        context.width, context.height, context.pix_fmt = width, height, "yuv420p"
+        context.time_base = Fraction(1, 25)
+        context.open()
+    except (av.error.FFmpegError, ValueError) as exc:
+        log.info("H.264 on the GPU (NVENC) is not available (%s); encoding with libx264", exc)
+        return False
+    log.info("encoding H.264 on the GPU (NVENC)")
+    return True
 
 
 class VideoWriter:
@@ -48,13 +77,15 @@ class VideoWriter:
             self._container = av.open(str(self._temp), "w", format="mp4", options={"movflags": "+faststart"})
         except (av.error.FFmpegError, OSError) as exc:
             raise OutputError(f"cannot write output file ({exc}): {self.path}") from exc
-        self._video = self._container.add_stream("libx264", rate=self.fps)
+        codec = video_codec(options.video_codec, width, height)
+        self._video = self._container.add_stream(codec, rate=self.fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
-        self._video.options = {"crf": str(options.crf), "preset": options.preset}
-        # x264's frame threads, as the ffmpeg command line uses: PyAV asks for slice threads,
-        # which spend the same CPU for slightly larger files and scale worse.
-        self._video.codec_context.thread_type = "FRAME"
+        self._video.options = _codec_options(codec, options)
+        if codec == "libx264":
+            # x264's frame threads, as the ffmpeg command line uses: PyAV asks for slice threads,
+            # which spend the same CPU for slightly larger files and scale worse.
+            self._video.codec_context.thread_type = "FRAME"
         self._frames_written = 0
         self._finished = False
         self._audio = None
