@@ -1,7 +1,7 @@
 """Template face analysis speed: ms per frame cold (decode + landmarks + smoothing + descriptors, no
 cache) and the time of a cache hit, per clip, each the median of several runs.
 
-Clips: the real test media beside the repo (../shared/testmedia/video) or the files given, each also
+Clips: the real test media beside the repo (../shared/testmedia/video, or $HEYGEM_TESTMEDIA) or the files given, each also
 re-encoded at 1280x720 (scaled to 720 px high, padded at the sides), since the target is per 720p
 frame. Decode alone is timed too, to show what the analysis adds to reading the video; "cpu ms/f"
 is the process's CPU time (all threads), which a busy machine inflates less than wall time.
@@ -22,10 +22,11 @@ import cv2
 import numpy as np
 
 from heygem.analysis.template import load_or_analyze
+from heygem.cli.eval import default_media
 from heygem.config import Settings
 from heygem.media.decode import VideoSource
 
-CLIPS = benchkit.TESTMEDIA / "video"
+CLIPS = default_media() / "video"  # $HEYGEM_TESTMEDIA, else ../shared/testmedia
 
 
 def as_720p(path: Path, folder: Path) -> Path:
