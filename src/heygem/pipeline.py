@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -20,7 +20,7 @@ from .engines.base import FrameBatch, RenderJob
 from .errors import JobCanceled
 from .flow import Flow
 from .media.decode import VideoSource, load_audio
-from .media.encode import VideoWriter
+from .media.encode import VideoWriter, yuv_picture
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
 from .types import GenerateResult, MotionPlan, ProgressCallback
@@ -34,38 +34,39 @@ class _Clock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
 
+        self._lock = threading.Lock()
+
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         since = time.perf_counter()
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - since
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - since
 
 
-@dataclass(frozen=True)
-class _Decoded:
-    """A batch for the engine and, per frame, the decoded picture the encoder may take as it is."""
-
-    batch: FrameBatch
-    pictures: list[av.VideoFrame | None]
-
-
-def _decode(source: VideoSource, base: np.ndarray, size: int, clock: _Clock) -> Iterator[_Decoded]:
-    """Batches of consecutive output frames with the template frames under them."""
-    frames = source.read_indices_for_encode(base)
+def _decode(source: VideoSource, base: np.ndarray, size: int, clock: _Clock) -> Iterator[tuple[int, list[av.VideoFrame]]]:
+    """(first output index, the template frames under the batch as decoded): yuv420p, half the
+    memory of RGB while they wait for the render stage."""
+    frames = source.read_decoded(base)
     for start in range(0, len(base), size):
-        stop = min(start + size, len(base))
         with clock("decode"):
-            rgb, pictures = zip(*(next(frames) for _ in range(stop - start)))
-        yield _Decoded(FrameBatch(np.arange(start, stop), base[start:stop], list(rgb)), list(pictures))
+            decoded = [next(frames) for _ in range(min(size, len(base) - start))]
+        yield start, decoded
 
 
-def _to_encode(decoded: _Decoded, finished: list[np.ndarray]) -> Iterator[np.ndarray | av.VideoFrame]:
-    """Finished frames, where one the engine left unchanged (returned as the same array) is
-    replaced by its decoded picture: it goes to the encoder with no colour conversion at all."""
-    for frame, base, picture in zip(finished, decoded.batch.frames, decoded.pictures):
-        yield picture if frame is base and picture is not None else frame
+def _read_only(frame: np.ndarray) -> np.ndarray:
+    frame.flags.writeable = False
+    return frame
+
+
+def _to_encode(source: VideoSource, bases: list[np.ndarray], finished: list[np.ndarray],
+               decoded: list[av.VideoFrame]) -> list[av.VideoFrame]:
+    """The encoder's pictures: a frame left unchanged (the same array came back) is its decoded
+    picture with no colour conversion at all where it passes through, the rest are converted."""
+    return [picture if frame is base and source.passes_through(picture) else yuv_picture(frame)
+            for frame, base, picture in zip(finished, bases, decoded)]
 
 
 def run(
@@ -110,25 +111,30 @@ def run(
                 engine.prepare(RenderJob(video=info, template=template, audio=speech, plan=plan))
             total = plan.frame_count
 
-            def render(decoded: _Decoded) -> tuple[_Decoded, list[np.ndarray]]:
+            def render(item: tuple[int, list[av.VideoFrame]]) -> tuple[np.ndarray, list[av.VideoFrame]]:
+                start, decoded = item
+                indices = np.arange(start, start + len(decoded))
+                with clock("decode"):  # colour conversion, here to keep the decode stage light
+                    bases = [_read_only(source.to_rgb(picture)) for picture in decoded]
                 with clock("render"):
-                    return decoded, engine.render(decoded.batch)
+                    finished = engine.render(FrameBatch(indices, plan.base_indices[indices], bases))
+                # The seam: finished RGB frames, in output order, on their way to the encoder. A
+                # step added here returns new arrays for the frames it changes (the decoded ones
+                # are read-only; one that comes back unchanged is encoded from its YUV picture).
+                with clock("encode"):
+                    return indices, _to_encode(source, bases, finished, decoded)
 
             # decode -> render -> encode, each stage in its own thread (encode in this one, so
             # progress and cancel callbacks run where the caller expects them).
             with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode) as writer, Flow() as flow:
                 decoded = flow.start("decode", _decode(source, plan.base_indices, options.batch_size, clock))
                 rendered = flow.start("render", map(render, decoded))
-                for decoded, finished in rendered:
-                    indices = decoded.batch.output_indices
+                for indices, pictures in rendered:
                     if should_cancel and should_cancel():
                         raise JobCanceled(f"canceled at frame {indices[0]} of {total}")
-                    # The seam: finished RGB frames, in output order, on their way to the encoder.
-                    # A step added here returns new arrays for the frames it changes (decoded
-                    # frames are read-only, and an unchanged one is encoded from its YUV picture).
                     with clock("encode"):
-                        for frame in _to_encode(decoded, finished):
-                            writer.write(frame)
+                        for picture in pictures:
+                            writer.write(picture)
                     done = int(indices[-1]) + 1
                     report(0.3 + 0.7 * done / total if template is not None else done / total, f"rendering {done}/{total}")
                 with clock("encode"):

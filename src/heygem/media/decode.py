@@ -131,7 +131,9 @@ class VideoSource:
             index = int(np.searchsorted(self._times, frame.pts, side="left"))
             yield min(index, len(self._times) - 1), frame
 
-    def _convert(self, frame: av.VideoFrame) -> np.ndarray:
+    def to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
+        """A decoded frame (see read_decoded) as a normalised RGB uint8 array; safe to call from
+        another thread than the one decoding."""
         width, height = self.info.width, self.info.height
         if self.rotation % 180:
             width, height = height, width
@@ -153,20 +155,18 @@ class VideoSource:
 
     def read(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         """Frames [start, stop) as RGB uint8 arrays of shape (height, width, 3)."""
-        for rgb, _ in self._read_pairs(start, stop):
-            yield rgb
+        for frame in self._decoded(start, stop):
+            yield self.to_rgb(frame)
 
-    def _read_pairs(self, start: int, stop: int | None) -> Iterator[tuple[np.ndarray, av.VideoFrame | None]]:
-        """(RGB array, the decoded frame when it is already a normalised yuv420p picture, else None)."""
+    def _decoded(self, start: int, stop: int | None) -> Iterator[av.VideoFrame]:
         stop = self.info.frame_count if stop is None else min(stop, self.info.frame_count)
         for i in range(max(0, start), stop):
             try:
-                frame = self._source_frame(int(self._map[i]))
-                yield self._convert(frame), frame if self._encodable(frame) else None
+                yield self._source_frame(int(self._map[i]))
             except av.error.FFmpegError as exc:
                 raise InputError(f"cannot decode video frame {i} ({_reason(exc)}): {self.path}") from exc
 
-    def _encodable(self, frame: av.VideoFrame) -> bool:
+    def passes_through(self, frame: av.VideoFrame) -> bool:
         """Whether the encoder can take this decoded frame as it is (no scaling, rotation or
         conversion): what most templates, plain H.264 in yuv420p, give."""
         full_range = frame.color_range == 2  # JPEG range: the output is tagged limited range
@@ -176,23 +176,13 @@ class VideoSource:
     def read_indices(self, indices: np.ndarray, chunk: int = 16) -> Iterator[np.ndarray]:
         """Frames in any order (e.g. a forward-backward timeline): forward runs stream,
         backward runs are decoded forward in chunks and reversed."""
-        for rgb, _ in self._pairs_in_order(indices, chunk):
-            yield rgb
+        for frame in self.read_decoded(indices, chunk):
+            yield self.to_rgb(frame)
 
-    def read_indices_for_encode(
-        self, indices: np.ndarray, chunk: int = 16
-    ) -> Iterator[tuple[np.ndarray, av.VideoFrame | None]]:
-        """As read_indices, each RGB frame (read-only) with the decoded frame it came from when
-        that can go to the encoder unchanged (see VideoWriter.write), else None. Writing an
-        unchanged frame that way skips two colour conversions and loses nothing.
-
-        The arrays are read-only: engines return new arrays for the frames they change, and an
-        array that comes back as the same object is taken to be unchanged."""
-        for rgb, frame in self._pairs_in_order(indices, chunk):
-            rgb.flags.writeable = False
-            yield rgb, frame
-
-    def _pairs_in_order(self, indices: np.ndarray, chunk: int) -> Iterator[tuple[np.ndarray, av.VideoFrame | None]]:
+    def read_decoded(self, indices: np.ndarray, chunk: int = 16) -> Iterator[av.VideoFrame]:
+        """As read_indices, but the decoded frames themselves, before any conversion: they are
+        half the size of RGB (yuv420p), convert with to_rgb, and the ones that pass_through go
+        to the encoder as they are (VideoWriter.write)."""
         i = 0
         while i < len(indices):
             step = 1 if i + 1 >= len(indices) or indices[i + 1] >= indices[i] else -1
@@ -200,12 +190,12 @@ class VideoSource:
             while j < len(indices) and indices[j] - indices[j - 1] == step:
                 j += 1
             if step == 1 or j - i == 1:
-                yield from self._read_pairs(int(indices[i]), int(indices[j - 1]) + 1)
+                yield from self._decoded(int(indices[i]), int(indices[j - 1]) + 1)
             else:
                 top, bottom = int(indices[i]), int(indices[j - 1])
                 while top >= bottom:
                     low = max(bottom, top - chunk + 1)
-                    yield from reversed(list(self._read_pairs(low, top + 1)))
+                    yield from reversed(list(self._decoded(low, top + 1)))
                     top = low - 1
             i = j
 

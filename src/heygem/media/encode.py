@@ -54,6 +54,18 @@ def _nvenc_opens(width: int, height: int) -> bool:
     return True
 
 
+def yuv_picture(rgb: np.ndarray) -> av.VideoFrame:
+    """An RGB uint8 array as the yuv420p frame the encoder takes (even width and height)."""
+    import cv2
+
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.shape[0] % 2 or rgb.shape[1] % 2:
+        raise ValueError(f"frame of shape {rgb.shape} ({rgb.dtype}) is not an even-sized RGB uint8 image")
+
+    # OpenCV's BT.601 conversion matches FFmpeg's default (within 1-2 levels) at a quarter of
+    # swscale's cost, which PyAV would otherwise pay inside encode().
+    return av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+
+
 class VideoWriter:
     """Write frames one at a time; the audio track is interleaved as the video advances.
 
@@ -123,8 +135,9 @@ class VideoWriter:
             self._mux(self._audio.encode(frame))
 
     def write(self, frame: np.ndarray | av.VideoFrame) -> None:
-        """Append one frame: an RGB uint8 array (height, width, 3), or a decoded yuv420p frame of
-        the video's size, which goes to the encoder untouched (VideoSource.read_indices_for_encode)."""
+        """Append one frame: an RGB uint8 array (height, width, 3), or a yuv420p frame of the
+        video's size (yuv_picture, or a decoded frame that VideoSource.passes_through), which goes
+        to the encoder untouched."""
         picture = self._picture(frame)
         picture.pts, picture.time_base = self._frames_written, 1 / self.fps  # a decoded frame has its file's time base
         self._mux(self._video.encode(picture))
@@ -142,11 +155,7 @@ class VideoWriter:
             return frame
         if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"frame of shape {frame.shape} ({frame.dtype}) does not fit the {width}x{height} RGB uint8 video")
-        import cv2
-
-        # OpenCV's BT.601 conversion matches FFmpeg's default (within 1-2 levels) at a quarter of
-        # swscale's cost, which PyAV would otherwise pay inside encode().
-        return av.VideoFrame.from_ndarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+        return yuv_picture(frame)
 
     @property
     def frames_written(self) -> int:
