@@ -77,6 +77,7 @@ class GenerateResult:
     device: str
     engine: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage; decode, render and encode run at the same time, so they overlap."""
 
     @property
     def render_fps(self) -> float:
