@@ -26,3 +26,27 @@ def tiny_media(tmp_path: Path) -> tuple[Path, Path]:
     video = write_video(tmp_path / "template.mp4", 25)
     audio = write_audio(tmp_path / "speech.wav", speechlike(2.0))
     return video, audio
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole run (skips when its binaries are absent)."""
+    from servers import postgres_missing, start_postgres
+
+    if why := postgres_missing():
+        pytest.skip(why)
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis(tmp_path_factory):
+    """A real Redis server with append-only persistence for the whole run (skips when absent)."""
+    from servers import Redis, redis_missing
+
+    if why := redis_missing():
+        pytest.skip(why)
+    server = Redis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()

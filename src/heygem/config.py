@@ -25,6 +25,10 @@ class Settings:
     cpu_jobs: int = 1
     """Jobs run at once on the CPU."""
     log_level: str = "INFO"
+    database_url: str | None = None
+    """postgresql://... keeps jobs in PostgreSQL instead of <data>/jobs.sqlite3 (several machines)."""
+    broker_url: str | None = None
+    """redis://host:6379/0 switches to distributed mode: `heygem worker` processes run the jobs."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -41,6 +45,8 @@ class Settings:
             gpu_jobs=int(env.get("HEYGEM_GPU_JOBS", defaults.gpu_jobs)),
             cpu_jobs=int(env.get("HEYGEM_CPU_JOBS", defaults.cpu_jobs)),
             log_level=env.get("HEYGEM_LOG_LEVEL", defaults.log_level).upper(),
+            database_url=env.get("HEYGEM_DATABASE_URL") or None,
+            broker_url=env.get("HEYGEM_BROKER_URL") or None,
         )
 
     def with_overrides(self, **changes) -> "Settings":

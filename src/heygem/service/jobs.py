@@ -100,6 +100,23 @@ class JobEvent:
 
 
 @dataclass(frozen=True)
+class WorkerInfo:
+    """One `heygem worker` process in distributed mode, as it last reported itself."""
+
+    name: str
+    """Unique per process: "heygem@<host>:<pid>"."""
+    host: str
+    device: str
+    """Where its jobs run: "cpu" or "cuda:N" (several GPUs: "cuda:0,cuda:1")."""
+    queues: tuple[str, ...]
+    concurrency: int
+    jobs: tuple[str, ...]
+    """Ids of the jobs it runs now."""
+    started_at: float
+    heartbeat_at: float
+
+
+@dataclass(frozen=True)
 class SystemInfo:
     device: str
     """The service's default device: "cpu" or "cuda:N"."""
@@ -115,6 +132,10 @@ class SystemInfo:
     """Jobs allowed at once per device, e.g. {"cpu": 1, "cuda:0": 1}."""
     disk: tuple[int, int] | None = None
     """(free, total) bytes on the data dir's disk."""
+    workers: tuple[WorkerInfo, ...] = ()
+    """Distributed mode: the worker processes that reported in recently (empty in the embedded mode)."""
+    distributed: bool = False
+    """True when jobs run on `heygem worker` processes (HEYGEM_BROKER_URL), not in this process."""
 
 
 def options_to_dict(options: GenerateOptions) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from . import owners
 from .dispatcher import Dispatcher
 from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
 from .scheduler import Estimate, MemoryProbe, Scheduler
-from .store import JobStore, SqliteJobStore
+from .store import JobStore, open_store
 from .uploads import remove_stale_parts, store_input
 from .worker import JobContext, Runner
 
@@ -64,7 +64,7 @@ class JobService:
         report = devices.report(device or settings.device)
         self.device, self.device_message = report.device, report.message
         log.info("job service on %s: %s", self.device, self.device_message)
-        self.store = store or SqliteJobStore(self.settings.job_db, root=self.settings.data_dir)
+        self.store = store or open_store(self.settings)
         self._subscribers: builtins.list[Callable[[JobEvent], None]] = []
         self._sub_lock = threading.Lock()
         self._changed = threading.Condition()
