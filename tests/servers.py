@@ -127,6 +127,8 @@ def start_postgres() -> Postgres:
 class Redis:
     folder: Path
     port: int = field(default_factory=free_port)
+    persist: bool = True
+    """False: nothing on disk, so a restart loses every queued message (the worst case)."""
     proc: subprocess.Popen | None = None
 
     @property
@@ -138,10 +140,10 @@ class Redis:
         log = self.folder / "redis.log"
         with log.open("ab") as out:
             # appendfsync always: every queued message is on disk before Redis answers (see README).
+            durable = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
             self.proc = subprocess.Popen(
                 ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no"],
-                stdout=out, stderr=subprocess.STDOUT)
+                 *durable, "--save", "", "--protected-mode", "no"], stdout=out, stderr=subprocess.STDOUT)
         _wait_port(self.port, self.proc, log)
         return self
 

@@ -163,13 +163,16 @@ def test_owner_liveness():
 def test_unsent_jobs_are_those_the_broker_never_got_or_got_long_ago(store, root):
     store.add([job("a", root), job("b", root), job("c", root)])
     assert [j.id for j in store.unsent(sent_before=100.0)] == ["a", "b", "c"]
-    store.mark_sent(["a", "b"], 50.0)
+    assert store.mark_sent("a", 50.0, sent_before=50.0) and store.mark_sent("b", 50.0, sent_before=50.0)
+    assert not store.mark_sent("a", 51.0, sent_before=0.0)  # already sent: another sender backs off
     assert [j.id for j in store.unsent(sent_before=10.0)] == ["c"]
     assert [j.id for j in store.unsent(sent_before=60.0)] == ["a", "b", "c"]  # sent long ago: maybe lost
     store.claim("a", "dead", "cpu", 1.0)
     assert [j.id for j in store.unsent(sent_before=60.0)] == ["b", "c"]  # running jobs are not resent
     store.recover("a", "dead", MAX_ATTEMPTS, "crash", 2.0)
     assert [j.id for j in store.unsent(sent_before=10.0)] == ["a", "c"]  # queued again: to be sent again
+    store.unmark_sent("b")  # its send failed
+    assert [j.id for j in store.unsent(sent_before=10.0)] == ["a", "b", "c"]
 
 
 def test_workers_report_in_and_are_forgotten(store):

@@ -1,8 +1,9 @@
 """JobService: the one object front ends (web UI, HTTP API, CLI) talk to.
 
 Thread-safe. Every method may be called from any thread; subscribers are called from worker threads.
-Jobs live in the store (<data>/jobs.sqlite3), so several processes on the same data dir see the
-same jobs; progress events reach only subscribers in the process that runs the job.
+Jobs live in the store (<data>/jobs.sqlite3, or PostgreSQL), so several processes on the same data
+dir see the same jobs; progress events reach only subscribers in the process that runs the job.
+With HEYGEM_BROKER_URL set, start() runs no jobs here: it sends them to `heygem worker` processes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import devices
 from ..config import Settings
@@ -24,11 +26,14 @@ from ..errors import EngineUnavailable, InputError
 from ..options import GenerateOptions
 from . import owners
 from .dispatcher import Dispatcher
-from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
+from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo, WorkerInfo
 from .scheduler import Estimate, MemoryProbe, Scheduler
 from .store import JobStore, open_store
 from .uploads import remove_stale_parts, store_input
 from .worker import JobContext, Runner
+
+if TYPE_CHECKING:
+    from ..distributed.sweeper import Sweeper
 
 log = logging.getLogger("heygem.service")
 Unsubscribe = Callable[[], None]
@@ -73,7 +78,7 @@ class JobService:
         self._scheduler = Scheduler(self.settings, self.device, memory_probe, estimate)
         self._ctx = JobContext(self.store, self.settings, "", runner or _default_runner, self._emit,
                                threading.Event(), self._live)
-        self._dispatcher: Dispatcher | None = None
+        self._dispatcher: Dispatcher | Sweeper | None = None
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -86,7 +91,14 @@ class JobService:
             remove_stale_parts(self.settings.uploads_dir)
         # A fresh context per start: workers of an earlier start that outlived stop() keep their own.
         self._ctx = dataclasses.replace(self._ctx, owner=owners.new_owner(), stopping=threading.Event())
-        self._dispatcher = Dispatcher(self._ctx, self._scheduler)
+        if self.settings.broker_url:
+            # Distributed mode: `heygem worker` processes run the jobs; this process sends them.
+            from ..distributed.broker import Broker
+            from ..distributed.sweeper import Sweeper
+
+            self._dispatcher = Sweeper(self._ctx, Broker(self.settings, self.store))
+        else:
+            self._dispatcher = Dispatcher(self._ctx, self._scheduler)
         self._dispatcher.start()
 
     def stop(self, timeout: float | None = 30.0) -> None:
@@ -202,7 +214,7 @@ class JobService:
             log.info("job %s queued: %s", job.id, job.name)
             self._emit(JobEvent("submitted", job))
         if self._dispatcher is not None:
-            self._dispatcher.wake()
+            self._dispatcher.submitted(jobs)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -267,7 +279,7 @@ class JobService:
         log.info("job %s queued again", job_id)
         self._emit(JobEvent("submitted", job))
         if self._dispatcher is not None:
-            self._dispatcher.wake()
+            self._dispatcher.submitted([job])
         return job
 
     def delete(self, job_id: str) -> None:
@@ -338,5 +350,11 @@ class JobService:
             disk: tuple[int, int] | None = (usage.free, usage.total)
         except OSError:
             disk = None
+        distributed = bool(self.settings.broker_url)
         return SystemInfo(self.device, self.device_message, gpu, counts[JobStatus.QUEUED.value], tuple(running),
-                          counts, self._scheduler.limits(), disk)
+                          counts, {} if distributed else self._scheduler.limits(), disk,
+                          tuple(self.store.workers()) if distributed else (), distributed)
+
+    def workers(self) -> builtins.list[WorkerInfo]:
+        """Distributed mode: the `heygem worker` processes, most recently heard from first."""
+        return self.store.workers()

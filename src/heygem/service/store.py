@@ -125,7 +125,13 @@ class JobStore(ABC):
         Every change back to queued (recover, release, retry) clears the mark, so they are sent again."""
 
     @abstractmethod
-    def mark_sent(self, job_ids: Sequence[str], now: float) -> None: ...
+    def mark_sent(self, job_id: str, now: float, sent_before: float) -> bool:
+        """Mark a queued job as handed to the broker now, if it was not since `sent_before`. True when
+        this call marked it: of several processes sending the same job, only that one sends it."""
+
+    @abstractmethod
+    def unmark_sent(self, job_id: str) -> None:
+        """The send failed: the job counts as never sent."""
 
     @abstractmethod
     def beat_worker(self, info: WorkerInfo) -> None:
@@ -420,10 +426,12 @@ class SqlJobStore(JobStore):
         return self._rows(f"SELECT {COLUMNS} FROM jobs WHERE status='queued' AND (sent_at IS NULL OR sent_at < ?) "
                           "ORDER BY seq LIMIT ?", (sent_before, limit))
 
-    def mark_sent(self, job_ids: Sequence[str], now: float) -> None:
-        if job_ids:
-            self._changed(f"UPDATE jobs SET sent_at=? WHERE id IN ({', '.join('?' * len(job_ids))})",
-                          [now, *job_ids])
+    def mark_sent(self, job_id: str, now: float, sent_before: float) -> bool:
+        return self._changed("UPDATE jobs SET sent_at=? WHERE id=? AND status='queued' "
+                             "AND (sent_at IS NULL OR sent_at < ?)", (now, job_id, sent_before)) == 1
+
+    def unmark_sent(self, job_id: str) -> None:
+        self._changed("UPDATE jobs SET sent_at=NULL WHERE id=?", (job_id,))
 
     def beat_worker(self, info: WorkerInfo) -> None:
         self._changed(
