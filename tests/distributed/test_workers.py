@@ -41,7 +41,7 @@ def outputs_of(cluster, job_id: str) -> list[str]:
 
 def test_two_workers_share_the_queue_and_progress_reaches_the_server(cluster, inputs):
     service = cluster.service
-    jobs = [service.submit(inputs["video"], inputs["audio"], SLOW, name=f"slow {i}") for i in range(4)]
+    jobs = [service.submit(inputs["video"], inputs["audio"], SLOW, name=f"slow {i}") for i in range(2)]
     seen_progress = wait_for(lambda: next((j for j in (service.get(job.id) for job in jobs)
                                            if j.status is JobStatus.RUNNING and 0 < j.progress < 1
                                            and j.stage.startswith("rendering")), None), 60, "remote progress")
@@ -51,9 +51,9 @@ def test_two_workers_share_the_queue_and_progress_reaches_the_server(cluster, in
     assert {w.host for w in busy} == {os.uname().nodename} and all(w.device == "cpu" for w in busy)
     assert {job_id for w in busy for job_id in w.jobs} <= {job.id for job in jobs}
     done = service.wait([job.id for job in jobs], timeout=90)
-    assert [j.status for j in done] == [JobStatus.SUCCEEDED] * 4, [j.error for j in done]
+    assert [j.status for j in done] == [JobStatus.SUCCEEDED] * 2, [j.error for j in done]
     assert all(frames(j.output) == FRAMES and j.attempts == 1 for j in done)
-    # Both processes ran jobs (each takes one at a time, prefetching nothing more).
+    # Each process ran one (each takes one job at a time, and prefetches nothing more).
     for proc in cluster.live_workers():
         assert "succeeded" in proc.log.read_text()
     system = service.system()
