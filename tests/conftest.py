@@ -36,6 +36,7 @@ def postgres():
 
     if why := postgres_missing():
         pytest.skip(why)
+    pytest.importorskip("psycopg", reason="the PostgreSQL job store needs psycopg (pip install 'heygem[distributed]')")
     server = start_postgres()
     yield server
     server.stop()

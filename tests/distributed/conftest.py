@@ -19,6 +19,7 @@ def cluster(postgres, tmp_path_factory):
 
     if why := redis_missing():
         pytest.skip(why)
+    pytest.importorskip("celery", reason="distributed mode needs celery (pip install 'heygem[distributed]')")
     postgres.reset()
     folder = tmp_path_factory.mktemp("cluster")
     redis = Redis(folder / "redis", persist=False).start()

@@ -34,8 +34,11 @@ def check_broker_url(url: str | None) -> str:
 
 
 def celery_app(settings: Settings) -> Any:
-    from celery import Celery
-    from kombu import Queue
+    try:
+        from celery import Celery
+        from kombu import Queue
+    except ImportError as exc:
+        raise HeyGemError("distributed mode (HEYGEM_BROKER_URL) needs Celery: pip install 'heygem[distributed]'") from exc
 
     app = Celery("heygem", broker=check_broker_url(settings.broker_url), set_as_current=False)
     app.conf.update(

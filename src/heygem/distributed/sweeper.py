@@ -17,9 +17,10 @@ log = logging.getLogger("heygem.distributed")
 
 SEND_S = 1.0
 """How often to look for queued jobs the broker has not got (after a crash, a retry, a restart)."""
-REQUEUE_S = 3600.0
-"""A queued job sent this long ago is sent again, in case the broker lost it without restarting
-visibly. Duplicates cost a broker round trip: a worker that finds the job taken skips it."""
+REQUEUE_S = 600.0
+"""A queued job sent this long ago is sent again, in case its message was lost without a visible
+broker restart (e.g. its worker died before claiming it). Duplicates cost one broker round trip:
+a worker that finds the job taken skips it."""
 SEND_BATCH = 500
 FORGET_WORKERS_S = 24 * 3600.0
 """Workers silent this long leave the System tab."""

@@ -24,7 +24,7 @@ class PostgresJobStore(SqlJobStore):
         try:
             import psycopg
         except ImportError as exc:
-            raise HeyGemError("HEYGEM_DATABASE_URL needs the psycopg package: pip install 'psycopg[binary]'") from exc
+            raise HeyGemError("HEYGEM_DATABASE_URL needs the psycopg package: pip install 'heygem[distributed]'") from exc
         self._psycopg = psycopg
         self.url = url
         self.root = root.resolve() if root is not None else None
