@@ -79,3 +79,9 @@ class Settings:
     @property
     def job_db(self) -> Path:
         return self.data_dir / "jobs.sqlite3"
+
+
+def redact(url: str) -> str:
+    """A server URL without its user and password, for logs and messages."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}"

@@ -98,6 +98,20 @@ def test_kill_9_of_a_worker_mid_job_another_worker_finishes_it_once(cluster, inp
     cluster.start_worker()  # back to two for the next test
 
 
+def test_sigterm_puts_the_running_job_back_for_another_worker(cluster, inputs):
+    service = cluster.service
+    job = service.submit(inputs["video"], inputs["audio"], SLOW, name="interrupted")
+    wait_for(lambda: service.get(job.id).progress >= 0.2, 60, "job running")
+    stopped = cluster.worker_running(job.id)
+    stopped.send_signal(signal.SIGTERM)  # systemctl stop / restart
+    assert stopped.wait(30) == 0
+    final = service.wait([job.id], timeout=60)[0]
+    assert final.status is JobStatus.SUCCEEDED and final.attempts == 1  # a clean stop is not a failed try
+    assert frames(final.output) == FRAMES
+    assert not any(w.name.startswith(f"heygem-{stopped.pid}@") for w in service.workers())  # it signed off
+    cluster.start_worker()
+
+
 def test_a_broker_restart_loses_no_queued_job(cluster, inputs):
     service = cluster.service
     jobs = [service.submit(inputs["video"], inputs["audio"], SLOW, name=f"busy {i}") for i in range(2)]

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..config import redact
 from ..errors import HeyGemError
 from .store import SCHEMA, SCHEMA_VERSION, SqlJobStore
 
@@ -49,7 +50,7 @@ class PostgresJobStore(SqlJobStore):
             # autocommit: each statement stands alone unless _tx() opens a transaction.
             self._db = self._psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except self._psycopg.OperationalError as exc:
-            raise HeyGemError(f"cannot connect to the job database ({_safe(self.url)}): {exc}".strip()) from exc
+            raise HeyGemError(f"cannot connect to the job database ({redact(self.url)}): {exc}".strip()) from exc
 
     def _execute(self, sql: str, params: Sequence) -> Any:
         with self._lock:
@@ -78,10 +79,3 @@ class PostgresJobStore(SqlJobStore):
         with self._lock:
             self._db.close()
 
-
-def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import devices
-from ..config import Settings
+from ..config import Settings, redact
 from ..errors import EngineUnavailable, InputError
 from ..options import GenerateOptions
 from . import owners
@@ -97,6 +97,8 @@ class JobService:
             from ..distributed.sweeper import Sweeper
 
             self._dispatcher = Sweeper(self._ctx, Broker(self.settings, self.store))
+            log.info("distributed mode: jobs run on `heygem worker` processes, sent through %s",
+                     redact(self.settings.broker_url))
         else:
             self._dispatcher = Dispatcher(self._ctx, self._scheduler)
         self._dispatcher.start()
