@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from ..config import Settings
 from ..errors import HeyGemError
+
+log = logging.getLogger("heygem.cli")
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -32,9 +35,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise HeyGemError(f"--concurrency must be at least 1, got {args.concurrency}")
     process = WorkerProcess(settings, args.device, args.concurrency, queues)
     if not settings.database_url:
-        import logging
-
-        logging.getLogger("heygem.cli").warning(
+        log.warning(
             "jobs are in %s: fine for workers on this machine only; set HEYGEM_DATABASE_URL=postgresql://... "
             "for workers on several machines", settings.job_db)
     print(f"worker {process.name}: devices {','.join(process.devices)}, concurrency {process.concurrency}, "

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 
+from ..config import redact
 from ..service.dispatcher import RECOVER_EVERY_S, recover_abandoned
 from ..service.jobs import Job
 from ..service.worker import JobContext
@@ -36,6 +37,7 @@ class Sweeper:
         self._resend_before: float | None = None  # after a broker restart: send everything queued before this
         self._next_recover = 0.0
         self._next_forget = 0.0
+        self._unreachable = False
 
     # --- what JobService calls ----------------------------------------------------------------
 
@@ -71,8 +73,15 @@ class Sweeper:
             self.ctx.store.remove_workers(seen_before=time.time() - FORGET_WORKERS_S)
             self._next_forget = now + 60.0
         run_id = self.broker.run_id()
+        if (run_id is None) != self._unreachable:  # say so once per change, not every second
+            self._unreachable = run_id is None
+            if self._unreachable:
+                log.warning("cannot reach the broker at %s; queued jobs are sent once it answers",
+                            redact(self.broker.settings.broker_url or ""))
+            else:
+                log.info("the broker answers again")
         if run_id is None:
-            return 0  # unreachable: kombu's own retries and the next pass handle it
+            return 0
         if self._run_id is not None and run_id != self._run_id:
             log.warning("the broker restarted: sending every queued job again (duplicates are skipped)")
             self._resend_before = time.time()

@@ -138,7 +138,6 @@ class Dispatcher:
                 self._workers.pop(job.id, None)
             self._wake.set()
 
-
     # --- crash recovery -----------------------------------------------------------------------
 
     def recover(self) -> list[Job]:
