@@ -2,7 +2,7 @@
 
 import pytest
 
-from heygem.cli import main
+from heygem.cli import build_parser
 from heygem.config import Settings
 from heygem.distributed.broker import check_broker_url
 from heygem.errors import HeyGemError
@@ -15,10 +15,11 @@ def test_the_urls_come_from_the_environment():
     assert Settings.from_env({}).broker_url is None and Settings.from_env({}).database_url is None
 
 
-def test_worker_without_a_broker_says_what_to_set(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("HEYGEM_BROKER_URL", raising=False)
-    assert main(["--data-dir", str(tmp_path), "worker"]) == 2
-    assert "set HEYGEM_BROKER_URL=redis://" in capsys.readouterr().err
+def test_worker_without_a_broker_says_what_to_set(tmp_path):
+    parser, modules = build_parser()
+    args = parser.parse_args(["--data-dir", str(tmp_path), "worker", "--concurrency", "2"])
+    with pytest.raises(HeyGemError, match="set HEYGEM_BROKER_URL=redis://"):
+        modules["worker"].run(args, Settings(data_dir=tmp_path))
 
 
 def test_wrong_urls_are_refused_by_name(tmp_path):

@@ -1,5 +1,6 @@
 """Distributed mode end to end with real processes: a server, two `heygem worker` processes,
-PostgreSQL and Redis. kill -9 of a worker mid-job, cancel across processes, a broker restart."""
+PostgreSQL and Redis. kill -9 of a worker mid-job, cancel across processes, a broker restart.
+The tests share the workers and run in file order: two workers until the SIGTERM test, one after."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from cluster import wait_for
 from heygem.options import GenerateOptions
 from heygem.service import JobStatus
 
-SLOW = GenerateOptions(engine="test-slow", device="cpu", batch_size=2, engine_options=(("delay", "0.12"),))
+SLOW = GenerateOptions(engine="test-slow", device="cpu", batch_size=2, engine_options=(("delay", "0.08"),))
 QUICK = GenerateOptions(engine="test-mark", device="cpu")
 FRAMES = 50  # 2 s of audio at the template's 25 fps
 
@@ -103,25 +104,30 @@ def test_sigterm_puts_the_running_job_back_for_another_worker(cluster, inputs):
     job = service.submit(inputs["video"], inputs["audio"], SLOW, name="interrupted")
     wait_for(lambda: service.get(job.id).progress >= 0.2, 60, "job running")
     stopped = cluster.worker_running(job.id)
+    asked = time.monotonic()
     stopped.send_signal(signal.SIGTERM)  # systemctl stop / restart
     assert stopped.wait(30) == 0
+    print(f"\nsigterm: worker exited after {time.monotonic() - asked:.1f} s")
+    wait_for(lambda: service.get(job.id).status is JobStatus.RUNNING, 30, "job running again")
+    print(f"sigterm: job running again after {time.monotonic() - asked:.1f} s")
     final = service.wait([job.id], timeout=60)[0]
+    print(f"sigterm: job done after {time.monotonic() - asked:.1f} s")
     assert final.status is JobStatus.SUCCEEDED and final.attempts == 1  # a clean stop is not a failed try
     assert frames(final.output) == FRAMES
     assert not any(w.name.startswith(f"heygem-{stopped.pid}@") for w in service.workers())  # it signed off
-    cluster.start_worker()
 
 
 def test_a_broker_restart_loses_no_queued_job(cluster, inputs):
     service = cluster.service
-    jobs = [service.submit(inputs["video"], inputs["audio"], SLOW, name=f"busy {i}") for i in range(2)]
-    wait_for(lambda: all(service.get(j.id).status is JobStatus.RUNNING for j in jobs), 60, "workers busy")
+    assert len(cluster.live_workers()) == 1  # the earlier tests stopped one
+    jobs = [service.submit(inputs["video"], inputs["audio"], SLOW, name="busy")]
+    wait_for(lambda: service.get(jobs[0].id).status is JobStatus.RUNNING, 60, "worker busy")
     queued = [service.submit(inputs["video"], inputs["short"], QUICK, name=f"waiting {i}") for i in range(4)]
     assert all(service.get(j.id).status is JobStatus.QUEUED for j in queued)
     cluster.redis.kill()  # no persistence: every message in it is gone
     cluster.redis.start()
     done = service.wait([j.id for j in jobs + queued], timeout=90)
-    assert [j.status for j in done] == [JobStatus.SUCCEEDED] * 6, [(j.status, j.error) for j in done]
+    assert [j.status for j in done] == [JobStatus.SUCCEEDED] * 5, [(j.status, j.error) for j in done]
     assert all(j.attempts == 1 for j in done)
 
 

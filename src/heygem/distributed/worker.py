@@ -69,7 +69,7 @@ class WorkerProcess:
         self.broker = Broker(self.settings, self.store)
         self.sweeper = Sweeper(self.ctx, self.broker)
         self.started_at = time.time()
-        self._running: dict[str, threading.Event] = {}
+        self._running: set[str] = set()  # ids of the jobs this process runs now
         self._lock = threading.Lock()
         self._beat_stop = threading.Event()
 
@@ -87,22 +87,25 @@ class WorkerProcess:
             return "failed: cannot run here"
         device = self._admit(job, candidates)
         if device is None:
+            if self.ctx.stopping.is_set():
+                self.store.unmark_sent(job_id)  # this message is acknowledged: a sweep sends the job again
+                return "skipped: shutting down"
             return "skipped: no longer queued"
         claimed = self.store.claim(job_id, self.ctx.owner, device, time.time())
         if claimed is None:  # another worker, a cancel or a delete came first
             self.scheduler.done(job_id, device)
             return "skipped: taken"
-        cancel = threading.Event()
         with self._lock:
-            self._running[job_id] = cancel
+            self._running.add(job_id)
         self._beat()
         try:
-            final = Worker(self.ctx, claimed, cancel).run(device)
+            # Cancels come through the store (the Worker polls it between frame batches).
+            final = Worker(self.ctx, claimed, threading.Event()).run(device)
             return final.status.value if final is not None else "dropped"
         finally:
             self.scheduler.done(job_id, device)
             with self._lock:
-                self._running.pop(job_id, None)
+                self._running.discard(job_id)
             # Only when the worker could not record an end (a store error): give the job back.
             self.store.recover(job_id, self.ctx.owner, MAX_ATTEMPTS, "the worker could not record the job's end",
                                time.time())
