@@ -65,8 +65,9 @@ def redis_missing() -> str | None:
 
 @dataclass
 class Postgres:
-    folder: Path
-    port: int
+    port: int = field(default_factory=free_port)
+    folder: Path = Path()
+    """Made by start(): a folder under /tmp that the server's user owns."""
     proc: subprocess.Popen | None = None
 
     @property
@@ -120,7 +121,7 @@ class Postgres:
 
 
 def start_postgres() -> Postgres:
-    return Postgres(Path(), free_port()).start()
+    return Postgres().start()
 
 
 @dataclass
