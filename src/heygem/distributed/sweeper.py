@@ -88,10 +88,9 @@ class Sweeper:
         self._run_id = run_id
         cutoff = max(self._resend_before or 0.0, time.time() - REQUEUE_S)
         jobs = self.ctx.store.unsent(cutoff, SEND_BATCH)
-        sent = self.broker.send(jobs, cutoff)
-        if len(jobs) < SEND_BATCH and sent == len(jobs):
-            self._resend_before = None
-        return sent
+        if not jobs:
+            self._resend_before = None  # everything queued before the restart went out again
+        return self.broker.send(jobs, cutoff)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
