@@ -14,12 +14,13 @@ from heygem.service import JobService
 
 
 @pytest.fixture(scope="module")
-def cluster(postgres, tmp_path_factory):
+def cluster(request, tmp_path_factory):
     from servers import Redis, redis_missing
 
     if why := redis_missing():
         pytest.skip(why)
     pytest.importorskip("celery", reason="distributed mode needs celery (pip install 'heygem[distributed]')")
+    postgres = request.getfixturevalue("postgres")  # only now: no server started for a skipped module
     postgres.reset()
     folder = tmp_path_factory.mktemp("cluster")
     redis = Redis(folder / "redis", persist=False).start()
