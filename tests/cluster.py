@@ -1,4 +1,4 @@
-"""Helpers for distributed-mode tests and benchmarks: `heygem worker` / `heygem serve` processes
+"""Tools for distributed-mode tests and benchmarks: `heygem worker` / `heygem serve` processes
 (with the test engines registered) around a JobService on PostgreSQL and Redis."""
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def redis_missing() -> str | None:
 class Postgres:
     port: int = field(default_factory=free_port)
     folder: Path = Path()
-    """Made by start(): a folder under /tmp that the server's user owns."""
+    """Made by start(): a folder in the system temp folder that the server's user owns."""
     proc: subprocess.Popen | None = None
 
     @property
@@ -76,7 +76,7 @@ class Postgres:
 
     def start(self) -> "Postgres":
         user = _pg_user()
-        # A folder under /tmp the server user owns (pytest's tmp folders are private to root).
+        # In the system temp folder, owned by the server user (pytest's tmp folders are private to root).
         self.folder = Path(tempfile.mkdtemp(prefix="heygem-pg-"))
         if user:
             shutil.chown(self.folder, user, user)
