@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +23,9 @@ from .deps import JOB_ID, bearer, get_service, get_settings
 from .schemas import API
 from .sources import download, is_url, local_file
 from .staging import sniff, staging
+
+if TYPE_CHECKING:
+    from .heygem_ai import DesktopClient
 
 log = logging.getLogger("heygem.api.easy")
 router = APIRouter(prefix="/easy", tags=["heygem.ai"], dependencies=[Depends(bearer)])
@@ -50,6 +53,11 @@ class EasyReply(BaseModel):
                                              "(0-100), msg, result, result_url")
     msg: str
     success: bool
+
+
+def desktop_client(request: Request) -> DesktopClient | None:
+    """Set by `serve --heygem-ai`: results also go beside the inputs, where the desktop client opens them."""
+    return getattr(request.app.state, "desktop_client", None)
 
 
 def is_easy(request: Request) -> bool:
@@ -82,7 +90,8 @@ def _fetch(value: str, kind: str, folder: Path, settings: Settings, roots: tuple
     return path
 
 
-def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...]) -> Job:
+def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...],
+            client: DesktopClient | None = None) -> Job:
     code = str(body.code).strip()
     if not JOB_ID.fullmatch(code):
         raise InputError(f"code must be {CODE_CHARS}, got {code!r}")
@@ -98,10 +107,11 @@ def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tu
     with staging(settings) as folder:
         video = _fetch(body.video_url, "video", folder, settings, roots)
         audio = _fetch(body.audio_url, "audio", folder, settings, roots)
-        return service.submit(video, audio, job_id=code)
+        deliver_to = client.result_for(video, code) if client else None
+        return service.submit(video, audio, job_id=code, deliver_to=deliver_to)
 
 
-def _task(job: Job) -> dict[str, Any]:
+def _task(job: Job, client: DesktopClient | None = None) -> dict[str, Any]:
     done = job.status is JobStatus.SUCCEEDED
     status = DONE if done else FAILED if job.status in (JobStatus.FAILED, JobStatus.CANCELED) else RUNNING
     return {
@@ -110,7 +120,7 @@ def _task(job: Job) -> dict[str, Any]:
         "progress": 100 if done else int(job.progress * 100),
         "msg": job.error or job.stage,
         # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs.
-        "result": f"/{job.output.name}" if done and job.output else "",
+        "result": (client.result_name(job) if client else f"/{job.output.name}") if done and job.output else "",
         "result_url": f"{API}/jobs/{job.id}/result" if done else "",
     }
 
@@ -119,7 +129,7 @@ def _task(job: Job) -> dict[str, Any]:
 def submit(request: Request, body: EasySubmit, service: Annotated[JobService, Depends(get_service)],
            settings: Annotated[Settings, Depends(get_settings)]) -> JSONResponse:
     try:
-        job = _submit(body, service, settings, request.app.state.media_roots)
+        job = _submit(body, service, settings, request.app.state.media_roots, desktop_client(request))
     except HeyGemError as exc:
         log.info("easy/submit refused: %s", exc)
         return error_response(exc)
@@ -130,13 +140,13 @@ def submit(request: Request, body: EasySubmit, service: Annotated[JobService, De
 
 
 @router.get("/query", response_model=EasyReply, summary="A task's status and progress (HeyGem.ai compatible)")
-def query(service: Annotated[JobService, Depends(get_service)],
+def query(request: Request, service: Annotated[JobService, Depends(get_service)],
           code: Annotated[str | None, Query(max_length=200, description="the task code given at submit")] = None,
           ) -> JSONResponse:
     if not code or not code.strip():
         return reply(BAD_PARAMETER, "code is required")
     try:
-        return reply(SUCCESS, "success", _task(service.get(code.strip())))
+        return reply(SUCCESS, "success", _task(service.get(code.strip()), desktop_client(request)))
     except HeyGemError as exc:
         return error_response(exc)
     except Exception:

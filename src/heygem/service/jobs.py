@@ -51,6 +51,9 @@ class JobInputs:
     """Words to speak (TTS) when no audio is given."""
     voice: str | None = None
     """TTS voice name; None picks one from the text's language."""
+    deliver_to: Path | None = None
+    """Where a copy of the finished video also goes (e.g. a HeyGem.ai client's folder, which opens it
+    from disk). Kept with the job, so a job finished after a restart is still delivered."""
 
 
 @dataclass(frozen=True)

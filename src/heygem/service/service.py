@@ -112,11 +112,13 @@ class JobService:
         text: str | None = None,
         voice: str | None = None,
         job_id: str | None = None,
+        deliver_to: str | Path | None = None,
     ) -> Job:
         """Queue one job. Inputs are copied to <data>/uploads/<sha256>.<ext> first.
 
         Give `audio_path`, or `text` (+ optional `voice`) to speak with TTS. `job_id` lets a caller
         choose the id (letters, digits, '-', '_'; at most 64), e.g. HeyGem.ai's task `code`.
+        `deliver_to`: a file path where a copy of the finished video is also written (atomically).
         Raises InputError (missing/empty/too big file, neither audio nor text), EngineUnavailable,
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
@@ -124,6 +126,8 @@ class JobService:
         video = self._store_video(video_path)
         audio = self._store_audio(audio_path, text)
         job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
+        if deliver_to is not None:
+            job = dataclasses.replace(job, inputs=dataclasses.replace(job.inputs, deliver_to=Path(deliver_to)))
         self._add([job])
         return job
 

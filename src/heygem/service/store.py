@@ -208,7 +208,7 @@ class SqliteJobStore(JobStore):
         return json.dumps({
             "video": self._path_out(inputs.video), "audio": self._path_out(inputs.audio),
             "video_name": inputs.video_name, "audio_name": inputs.audio_name,
-            "text": inputs.text, "voice": inputs.voice,
+            "text": inputs.text, "voice": inputs.voice, "deliver_to": self._path_out(inputs.deliver_to),
         })
 
     def _job(self, row: tuple) -> Job:
@@ -221,6 +221,7 @@ class SqliteJobStore(JobStore):
                 video=self._path_in(data["video"]), audio=self._maybe_path_in(data.get("audio")),
                 video_name=data.get("video_name", ""), audio_name=data.get("audio_name"),
                 text=data.get("text"), voice=data.get("voice"),
+                deliver_to=self._maybe_path_in(data.get("deliver_to")),
             ),
             options=options_from_dict(json.loads(options)), output=self._maybe_path_in(output), error=error,
             attempts=attempts, device=device, created_at=created_at, started_at=started_at, finished_at=finished_at,

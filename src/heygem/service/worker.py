@@ -15,6 +15,7 @@ from .. import devices
 from ..config import Settings
 from ..errors import EngineUnavailable, HeyGemError, InputError, JobCanceled
 from ..options import GenerateOptions
+from .delivery import deliver
 from .jobs import Job, JobEvent, JobStatus
 from .store import JobStore
 from .uploads import adopt, file_sha256
@@ -137,6 +138,9 @@ class Worker:
                 ctx.store.update_inputs(job.id, inputs)
                 self.job = job = dataclasses.replace(job, inputs=inputs)
             ran_on = self._run_with_fallback(job, audio, output, device)
+            if job.inputs.deliver_to is not None:
+                # Before the job counts as done: a crash here runs it again rather than losing the copy.
+                deliver(output, job.inputs.deliver_to)
         except JobCanceled as exc:
             if self.cancel.is_set() or self._lost:
                 return self._end(JobStatus.CANCELED, None, None, ran_on, f"canceled: {exc}")
