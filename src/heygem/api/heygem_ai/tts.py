@@ -32,7 +32,6 @@ log = logging.getLogger("heygem.api.heygem_ai")
 FAILED = -1
 ASR_RATE = 16000
 """Sample rate of the reference copy the client stores as `asr_format_audio_url`."""
-_cloning_noted = threading.Event()
 
 
 class InvokeBody(BaseModel):
@@ -57,13 +56,13 @@ def failure(message: str, status: int = 200) -> JSONResponse:
     return JSONResponse({"code": FAILED, "message": message}, status_code=status)
 
 
-def invoke(body: InvokeBody) -> Response:
+def invoke(body: InvokeBody, cloning_noted: threading.Event) -> Response:
     from ...tts import synthesize, wav_bytes
 
     if body.format.lower() != "wav":
         raise InputError(f"format {body.format!r} is not supported; ask for 'wav'")
-    if body.reference_audio and not _cloning_noted.is_set():
-        _cloning_noted.set()
+    if body.reference_audio and not cloning_noted.is_set():
+        cloning_noted.set()
         log.warning("voice cloning is not supported: /v1/invoke speaks with the built-in voice for the "
                     "text's language and ignores reference_audio (%s)", body.reference_audio)
     return Response(wav_bytes(synthesize(body.text)), media_type="audio/wav")
@@ -103,13 +102,14 @@ def _cross_site(request: Request) -> bool:
 def tts_app(settings: Settings, client: DesktopClient) -> FastAPI:
     app = FastAPI(title="HeyGem (HeyGem.ai voice service)", version=__version__,
                   openapi_url=None, docs_url=None, redoc_url=None)
+    cloning_noted = threading.Event()  # said once per server, not on every sentence
 
     @app.post("/v1/invoke")
     def invoke_route(request: Request, body: InvokeBody) -> Response:
         if _cross_site(request):
             return failure("cross-site request refused", 403)
         try:
-            return invoke(body)
+            return invoke(body, cloning_noted)
         except HeyGemError as exc:
             log.info("/v1/invoke refused: %s", exc)
             return failure(str(exc), status_of(exc))
