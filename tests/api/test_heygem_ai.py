@@ -35,6 +35,7 @@ from heygem.api.heygem_ai.servers import Servers, listen
 from heygem.api.heygem_ai.tts import tts_app
 from heygem.api.heygem_ai.video import video_app
 from heygem.config import Settings
+from heygem.errors import HeyGemError
 from heygem.service import JobService
 
 FAILED_CODES = (9999, 10002, 10003)  # what the client's loopPending treats as failed
@@ -259,6 +260,13 @@ def test_a_job_interrupted_by_a_restart_is_still_delivered(tmp_path, tiny_media,
     assert submitted.json()["code"] == 10000
     while first.video.get(f"/easy/query?code={code}").json()["data"]["progress"] == 0:
         time.sleep(0.05)
+    # A second task while the first runs: HeyGem.ai would answer "busy"; it waits in the queue.
+    waiting = str(uuid.uuid4())
+    assert first.video.post("/easy/submit", json={"audio_url": "speech.wav", "video_url": video_path,
+                                                  "code": waiting, "chaofen": 0, "watermark_switch": 0,
+                                                  "pn": 1}).json()["code"] == 10000
+    queued = first.video.get(f"/easy/query?code={waiting}").json()["data"]
+    assert queued["status"] == 1 and queued["msg"]  # e.g. "waiting for a free cpu slot (1/1 busy)"
     first.stop()  # the server goes down mid-job: the job goes back to the queue
     assert not (client_data / "face2face" / "temp" / f"{code}-r.mp4").exists()
 
@@ -271,8 +279,17 @@ def test_a_job_interrupted_by_a_restart_is_still_delivered(tmp_path, tiny_media,
         assert status["data"]["status"] == 2, status
         result = node_join(str(second.client.video_dir), status["data"]["result"])
         assert first_stream_duration(result) == pytest.approx(2.0, abs=0.1)
+        second.service.wait([waiting], timeout=60)
+        assert second.video.get(f"/easy/query?code={waiting}").json()["data"]["result"] == f"{waiting}-r.mp4"
     finally:
         second.stop()
+
+
+def test_a_taken_port_is_named_with_its_setting():
+    with listen("127.0.0.1", 0, "x", "-") as taken:
+        with pytest.raises(HeyGemError, match=r"127.0.0.1:\d+ for the HeyGem.ai video service: .* "
+                                              r"\(choose another port with --heygem-ai-video-port"):
+            listen("127.0.0.1", taken.getsockname()[1], "the HeyGem.ai video service", "--heygem-ai-video-port")
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import threading
@@ -32,7 +33,8 @@ def listen(host: str, port: int, what: str, setting: str) -> socket.socket:
     try:
         return socket.create_server((address, port), family=family)
     except OSError as exc:
-        raise HeyGemError(f"cannot listen on {host}:{port} for {what}: {exc.strerror or exc} "
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise HeyGemError(f"cannot listen on {host}:{port} for {what}: {reason} "
                           f"(choose another port with {setting})") from exc
 
 
