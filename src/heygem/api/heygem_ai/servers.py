@@ -56,10 +56,11 @@ class Servers:
         return all(server.started for server, _ in self._pairs)
 
     def stop(self) -> None:
-        """Ask every server to finish (a second call forces them)."""
+        """Ask every server to finish its requests and stop; asked again (a second Ctrl-C), stop at once."""
+        again = all(server.should_exit for server, _ in self._pairs)
         for server, _ in self._pairs:
-            server.force_exit = server.should_exit
             server.should_exit = True
+            server.force_exit = server.force_exit or again
 
     def run(self) -> None:
         asyncio.run(self._main())
@@ -74,7 +75,8 @@ class Servers:
             try:
                 await server.serve(sockets=[sock])
             finally:
-                self.stop()  # one server down (or failed to start): take the others down too
+                for other, _ in self._pairs:  # one server down (or failed to start): the others follow
+                    other.should_exit = True
 
         await asyncio.gather(*(one(server, sock) for server, sock in self._pairs))
 

@@ -18,12 +18,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import __version__
-from ...config import MB, Settings
+from ...config import Settings
 from ...errors import HeyGemError, InputError
 from ..auth import TokenMiddleware
-from ..errors import UploadTooLarge, status_of
+from ..errors import status_of
 from ..limits import JSON_LIMIT, BodyLimitMiddleware
 from ..sources import local_file
+from ..staging import too_large
 from .client import DesktopClient
 from .transcript import english_transcript
 
@@ -76,8 +77,7 @@ def preprocess(body: PreprocessBody, settings: Settings, client: DesktopClient) 
     source = local_file(body.reference_audio.replace("\\", "/"), (client.voice_dir,), "reference_audio")
     size = source.stat().st_size
     if size > settings.max_audio_bytes:
-        raise UploadTooLarge(f"reference_audio is too big ({size / MB:.1f} MB; the limit for audio files is "
-                             f"{settings.max_audio_bytes / MB:.1f} MB, set by HEYGEM_MAX_AUDIO_MB)")
+        raise too_large("audio", "reference_audio", size, settings.max_audio_bytes)
     samples = load_audio(source, ASR_RATE)
     target = write_wav(Speech(samples, ASR_RATE), source.with_name(f"{source.stem}_16k.wav"))
     text = english_transcript(samples, ASR_RATE) if body.lang.lower().startswith("en") else ""
@@ -123,6 +123,9 @@ def tts_app(settings: Settings, client: DesktopClient) -> FastAPI:
         except HeyGemError as exc:
             log.info("/v1/preprocess_and_tran refused: %s", exc)
             return failure(str(exc))
+        except Exception:
+            log.exception("/v1/preprocess_and_tran failed")
+            return failure("system error (see the server log)")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
