@@ -2,17 +2,17 @@
 
 All of them run as uvicorn servers in ONE asyncio event loop, sharing one JobService. Why one loop:
 the heavy work runs on the service's worker threads and sync routes run on the thread pool, so the
-loop only moves bytes; one loop means one place that handles Ctrl-C / SIGTERM and shuts all three
-down together (uvicorn's own per-server signal capture would only stop the last server started),
-and a server that stops for any reason takes the others with it instead of leaving a half-up backend.
-Separate processes would each need their own job service and workers.
+loop only moves bytes. One loop means one place that handles Ctrl-C / SIGTERM and shuts all three
+down together (uvicorn's own signal capture is made for one server per process: each server
+replaces the previous one's handler), and a server that stops for any reason takes the others
+with it instead of leaving a half-up backend. Threads would need a loop and a shutdown path each;
+separate processes would each need their own job service and workers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -22,8 +22,6 @@ from collections.abc import Iterator, Sequence
 from ...config import Settings
 from ...errors import HeyGemError
 from .client import DesktopClient
-
-log = logging.getLogger("heygem.api.heygem_ai")
 
 
 def listen(host: str, port: int, what: str, setting: str) -> socket.socket:
