@@ -62,8 +62,8 @@ class Backend:
         self.service.close()
 
 
-def start_backend(data: Path, client_data: Path, runner, token: str | None = None) -> Backend:
-    settings = Settings(data_dir=data, device="cpu", api_token=token)
+def start_backend(data: Path, client_data: Path, runner, **settings) -> Backend:
+    settings = Settings(data_dir=data, device="cpu", **settings)
     sockets = [listen("127.0.0.1", 0, what, "-") for what in ("api", "video", "tts")]
     ports = [sock.getsockname()[1] for sock in sockets]
     client = DesktopClient(client_data, ports[1], ports[2])
@@ -230,13 +230,26 @@ def test_paths_stay_inside_the_client_folders(backend, tiny_media, tmp_path):
 
 
 def test_token_guards_both_client_ports(tmp_path, face_free_runner):
-    backend = start_backend(tmp_path / "data", tmp_path / "client", face_free_runner, token="secret")
+    backend = start_backend(tmp_path / "data", tmp_path / "client", face_free_runner, api_token="secret")
     try:
         assert backend.video.get("/easy/query?code=x").status_code == 401
         assert backend.tts.post("/v1/invoke", json={"text": "hello", "format": "wav"}).status_code == 401
         auth = {"Authorization": "Bearer secret"}
         assert backend.video.get("/easy/query?code=x", headers=auth).json()["code"] == 10004
         assert backend.tts.post("/v1/invoke", json={"text": "hello"}, headers=auth).status_code == 200
+    finally:
+        backend.stop()
+
+
+def test_size_limits(tmp_path, face_free_runner):
+    backend = start_backend(tmp_path / "data", tmp_path / "client", face_free_runner, max_audio_bytes=50_000)
+    try:
+        write_audio(backend.client.voice_dir / "long.wav", speechlike(4.0))  # 128 kB
+        refused = backend.tts.post("/v1/preprocess_and_tran", json={"reference_audio": "long.wav", "lang": "en"})
+        assert refused.json()["code"] == -1 and "too big" in refused.json()["message"]
+        assert not (backend.client.voice_dir / "long_16k.wav").exists()
+        huge = backend.tts.post("/v1/invoke", json={"text": "a" * 1_100_000, "format": "wav"})
+        assert huge.status_code == 413
     finally:
         backend.stop()
 
