@@ -29,3 +29,8 @@ class GenerateOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     engine_options: tuple[tuple[str, str], ...] = ()
     """Engine-specific settings as (key, value) pairs, e.g. (("checkpoint", "/models/w.pth"),)."""
+    subtitles: str = "none"
+    """"none", "srt" or "vtt" (a subtitle file beside the video), or "burn" (captions drawn into the
+    picture, plus the .srt)."""
+    script: str | None = None
+    """The words spoken in the audio, to time subtitles by (text jobs time them from the synthesis)."""

@@ -33,6 +33,16 @@ def _batches(frames: Iterator[np.ndarray], base: np.ndarray, size: int) -> Itera
         start = stop
 
 
+def _subtitles(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info):
+    """The subtitles step (cues, burning, file), or None when none were asked for."""
+    if options.subtitles == "none":
+        return None
+    from .subtitles.step import SubtitleStep
+
+    return SubtitleStep.prepare(options.subtitles, options.script, audio, samples, info.width, info.height,
+                                float(info.fps))
+
+
 def run(
     video: str | Path,
     audio: str | Path,
@@ -62,6 +72,8 @@ def run(
         samples = load_audio(audio, SAMPLE_RATE)
         info = source.info
         t = stage_done("probe", t)
+        captions = _subtitles(options, audio, samples, info)  # before the slow stages: fails fast
+        t = stage_done("subtitles", t)
         template = None
         if engine_cls.needs_face_analysis:
             from .analysis.template import load_or_analyze
@@ -93,6 +105,8 @@ def run(
                     if should_cancel and should_cancel():
                         raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
                     rendered = engine.render(batch)
+                    if captions is not None:
+                        rendered = captions.burn(rendered, batch.output_indices)
                     t = stage_done("render", t)
                     for frame in rendered:
                         writer.write(frame)
@@ -101,6 +115,7 @@ def run(
                     report(0.3 + 0.7 * done / total if template is not None else done / total, f"rendering {done}/{total}")
                 t = time.perf_counter()
             stage_done("encode", t)
+            subtitles = captions.write(output) if captions is not None else None
         finally:
             engine.release()
             devices.release(device)
@@ -114,6 +129,7 @@ def run(
         device=device,
         engine=engine_cls.name,
         stage_seconds=stages,
+        subtitles=subtitles,
     )
     log.info(
         "generated %s: %d frames in %.1f s (%.1f fps) on %s with %s",

@@ -77,6 +77,8 @@ class GenerateResult:
     device: str
     engine: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    subtitles: Path | None = None
+    """The .srt/.vtt written beside the output, when subtitles were asked for."""
 
     @property
     def render_fps(self) -> float:
