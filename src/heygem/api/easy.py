@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
 from ..errors import DeviceError, HeyGemError, InputError, OutputError
+from ..options import GenerateOptions
 from ..service import Job, JobNotFound, JobService, JobStatus
 from .deps import JOB_ID, bearer, get_service, get_settings
 from .schemas import API
@@ -42,6 +43,9 @@ class EasySubmit(BaseModel):
     chaofen: int = Field(0, description="super-resolution switch: accepted, not supported (logged)")
     watermark_switch: int = Field(0, description="watermark switch: accepted, not supported (logged)")
     pn: int = Field(1, description="accepted and ignored (HeyGem.ai documents it as a fixed value)")
+    subtitles: Literal["none", "srt", "vtt", "burn"] = Field(
+        "none", description="extra field: srt/vtt subtitle file beside the video, or burn captions into it")
+    script: str | None = Field(None, max_length=20_000, description="extra field: the words spoken, to time subtitles")
 
 
 class EasyReply(BaseModel):
@@ -98,7 +102,8 @@ def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tu
     with staging(settings) as folder:
         video = _fetch(body.video_url, "video", folder, settings, roots)
         audio = _fetch(body.audio_url, "audio", folder, settings, roots)
-        return service.submit(video, audio, job_id=code)
+        options = GenerateOptions(subtitles=body.subtitles, script=body.script or None)
+        return service.submit(video, audio, options, job_id=code)
 
 
 def _task(job: Job) -> dict[str, Any]:
@@ -112,6 +117,7 @@ def _task(job: Job) -> dict[str, Any]:
         # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs.
         "result": f"/{job.output.name}" if done and job.output else "",
         "result_url": f"{API}/jobs/{job.id}/result" if done else "",
+        "subtitles_url": f"{API}/jobs/{job.id}/subtitles" if done and job.subtitles is not None else "",
     }
 
 

@@ -28,6 +28,8 @@ Service = Annotated[JobService, Depends(get_service)]
 Config = Annotated[Settings, Depends(get_settings)]
 Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 MAX_TEXT = 20_000
+Subtitles = Literal["none", "srt", "vtt", "burn"]
+SUBTITLE_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt"}
 
 Responses = dict[int | str, dict[str, Any]]
 ERROR: dict[str, Any] = {"model": ErrorOut}
@@ -44,9 +46,14 @@ def job_options(
     batch_size: Annotated[int, Form(ge=1, le=256, description="frames per engine call")] = 16,
     crf: Annotated[int, Form(ge=0, le=51, description="x264 quality (lower is better)")] = 18,
     preset: Annotated[Preset, Form(description="x264 speed/size trade-off")] = "veryfast",
+    subtitles: Annotated[Subtitles, Form(description="srt/vtt: a subtitle file beside the video; burn: captions "
+                                                     "drawn into the picture (and the .srt)")] = "none",
+    script: Annotated[str | None, Form(max_length=MAX_TEXT, description="the words spoken in the audio, "
+                                                                        "to time subtitles by")] = None,
 ) -> GenerateOptions:
     return GenerateOptions(engine=engine, motion=motion, batch_size=batch_size,
-                           encode=EncodeOptions(crf=crf, preset=preset))
+                           encode=EncodeOptions(crf=crf, preset=preset),
+                           subtitles=subtitles, script=script if script and script.strip() else None)
 
 
 Options = Annotated[GenerateOptions, Depends(job_options)]
@@ -180,6 +187,22 @@ def job_result(service: Service, settings: Config, job_id: JobId) -> FileRespons
                         content_disposition_type="inline")
 
 
+@router.get("/jobs/{job_id}/subtitles", response_class=FileResponse,
+            responses={200: {"content": {t: {} for t in SUBTITLE_TYPES.values()}, "description": "the .srt or .vtt"},
+                       **NOT_FOUND, **CONFLICT, 410: {"description": "the subtitle file is gone", **ERROR}},
+            summary="Download the finished video's subtitles (jobs made with subtitles srt, vtt or burn)")
+def job_subtitles(service: Service, settings: Config, job_id: JobId) -> FileResponse:
+    job = service.get(job_id)
+    if job.status is not JobStatus.SUCCEEDED or job.subtitles is None:
+        raise JobStateError(f"job {job_id} has no subtitles: it is {job.status.value}, "
+                            f"made with subtitles={job.options.subtitles}")
+    path = _output(settings, job.subtitles)
+    if path is None:
+        raise Gone(f"the subtitles of job {job_id} are no longer on the server")
+    name = FsPath(member_names([job.name])[0]).with_suffix(path.suffix).name
+    return FileResponse(path, media_type=SUBTITLE_TYPES[path.suffix], filename=name)
+
+
 def _batch_jobs(service: JobService, batch_id: str) -> list:
     jobs, total = service.list(batch_id=batch_id, limit=MAX_BATCH_FILES * 2)
     while len(jobs) < total:  # batches made by other front ends may be larger
@@ -206,15 +229,19 @@ def get_batch(service: Service, batch_id: BatchId) -> BatchOut:
                        409: {"description": "no video of the batch has finished yet", **ERROR}},
             summary="Download a batch's finished videos as one zip")
 def batch_zip(service: Service, settings: Config, batch_id: BatchId) -> StreamingResponse:
-    names, paths = [], []
+    names, paths, sidecars = [], [], []
     for job in _batch_jobs(service, batch_id):
         path = _output(settings, job.output) if job.status is JobStatus.SUCCEEDED else None
         if path is not None:
             names.append(job.name)
             paths.append(path)
+            sidecars.append(_output(settings, job.subtitles))
     if not paths:
         raise JobStateError(f"no video of batch {batch_id} has finished yet")
-    files = list(zip(member_names(names), paths))
+    videos = list(zip(member_names(names), paths))
+    # Each video's subtitles go beside it under the same name: "anchor + news.srt".
+    files = videos + [(FsPath(name).with_suffix(sub.suffix).name, sub)
+                      for (name, _), sub in zip(videos, sidecars) if sub is not None]
     return StreamingResponse(stream_zip(files), media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="heygem-{batch_id}.zip"',
-                                      "X-HeyGem-Videos": str(len(files))})
+                                      "X-HeyGem-Videos": str(len(videos))})

@@ -27,6 +27,7 @@ class JobOptionsOut(BaseModel):
     batch_size: int
     crf: int
     preset: str
+    subtitles: str = Field("none", description="none, srt, vtt or burn")
 
 
 class JobOut(BaseModel):
@@ -45,6 +46,7 @@ class JobOut(BaseModel):
     inputs: JobInputsOut
     options: JobOptionsOut
     result_url: str | None = Field(description="the finished mp4 (set once the job succeeded)")
+    subtitles_url: str | None = Field(None, description="its .srt/.vtt (set once a job with subtitles succeeded)")
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -56,8 +58,10 @@ class JobOut(BaseModel):
                                 text=job.inputs.text, voice=job.inputs.voice),
             options=JobOptionsOut(engine=job.options.engine, motion=job.options.motion,
                                   batch_size=job.options.batch_size, crf=job.options.encode.crf,
-                                  preset=job.options.encode.preset),
+                                  preset=job.options.encode.preset, subtitles=job.options.subtitles),
             result_url=f"{API}/jobs/{job.id}/result" if job.status is JobStatus.SUCCEEDED else None,
+            subtitles_url=f"{API}/jobs/{job.id}/subtitles"
+            if job.status is JobStatus.SUCCEEDED and job.subtitles is not None else None,
         )
 
 

@@ -85,6 +85,13 @@ class Job:
         return self.status.done
 
     @property
+    def subtitles(self) -> Path | None:
+        """<data>/outputs/<id>.srt (or .vtt) beside the output, when the job was asked for subtitles."""
+        from ..subtitles.formats import sidecar_path
+
+        return sidecar_path(self.output, self.options.subtitles) if self.output is not None else None
+
+    @property
     def readable_name(self) -> str:
         """<template>_<audio> (or <template>_text), safe as a file name: what users call the result."""
         stem = f"{Path(self.inputs.video_name).stem}_{Path(self.inputs.audio_name or 'text').stem}"
@@ -115,6 +122,10 @@ class SystemInfo:
     """Jobs allowed at once per device, e.g. {"cpu": 1, "cuda:0": 1}."""
     disk: tuple[int, int] | None = None
     """(free, total) bytes on the data dir's disk."""
+
+
+OUTPUT_SUFFIXES = (".mp4", ".srt", ".vtt")
+"""The files a job may leave in <data>/outputs/ as <id><suffix>: the video and its subtitles."""
 
 
 def options_to_dict(options: GenerateOptions) -> dict[str, Any]:

@@ -24,7 +24,9 @@ from ..errors import EngineUnavailable, InputError
 from ..options import GenerateOptions
 from . import owners
 from .dispatcher import Dispatcher
-from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
+from ..subtitles.formats import MODES
+from ..tts.synth import MAX_TEXT_CHARS
+from .jobs import OUTPUT_SUFFIXES, Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
 from .scheduler import Estimate, MemoryProbe, Scheduler
 from .store import JobStore, SqliteJobStore
 from .uploads import remove_stale_parts, store_input
@@ -164,6 +166,10 @@ class JobService:
         reason = engine.unavailable_reason(self.settings, dict(options.engine_options))
         if reason:
             raise EngineUnavailable(f"engine {engine.name!r} is unavailable: {reason}")
+        if options.subtitles not in MODES:
+            raise InputError(f"subtitles must be one of {', '.join(MODES)}, got {options.subtitles!r}")
+        if options.script is not None and len(options.script) > MAX_TEXT_CHARS:
+            raise InputError(f"script is {len(options.script)} characters long; the limit is {MAX_TEXT_CHARS}")
         if options.batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {options.batch_size}")
         if (options.device or "auto").strip().lower() != "auto":
@@ -263,12 +269,16 @@ class JobService:
         """Queue a failed or canceled job again (same id, attempts reset, at the end of the queue).
         Raises JobNotFound, JobStateError for other states."""
         job = self.store.retry(job_id, time.time())
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_outputs(job_id)
         log.info("job %s queued again", job_id)
         self._emit(JobEvent("submitted", job))
         if self._dispatcher is not None:
             self._dispatcher.wake()
         return job
+
+    def _remove_outputs(self, job_id: str) -> None:
+        for suffix in OUTPUT_SUFFIXES:
+            (self.settings.outputs_dir / f"{job_id}{suffix}").unlink(missing_ok=True)
 
     def delete(self, job_id: str) -> None:
         """Forget the job and remove its output; a running job is canceled first. Raises JobNotFound."""
@@ -277,7 +287,7 @@ class JobService:
             raise JobNotFound(f"no job with id {job_id!r}")
         if self._dispatcher is not None:
             self._dispatcher.cancel_local(job_id)  # its worker drops any output it still writes
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_outputs(job_id)
         log.info("job %s deleted", job_id)
         self._emit(JobEvent("deleted", job))
 

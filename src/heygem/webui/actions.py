@@ -62,24 +62,31 @@ def voice_choices() -> list[tuple[str, str]] | None:
 # --- submitting -------------------------------------------------------------------------------
 
 
-def _options(engine: str | None) -> GenerateOptions:
-    return GenerateOptions(engine=engine or "default")
+def _options(engine: str | None, subtitles: str | None = None, script: str | None = None) -> GenerateOptions:
+    return GenerateOptions(engine=engine or "default", subtitles=subtitles or "none",
+                           script=(script or "").strip() or None)
+
+
+def subtitle_choices() -> list[tuple[str, str]]:
+    return [(both("无", "none"), "none"), (both("SRT 字幕文件", "SRT file"), "srt"),
+            (both("VTT 字幕文件", "VTT file"), "vtt"), (both("烧录到画面（另附 SRT）", "burned in (+ SRT)"), "burn")]
 
 
 def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
-                  text: str | None = None, voice: str | None = None, engine: str | None = None) -> Job:
-    """One template with one audio, or with text to speak."""
+                  text: str | None = None, voice: str | None = None, engine: str | None = None,
+                  subtitles: str | None = None, script: str | None = None) -> Job:
+    """One template with one audio, or with text to speak; `script` (the audio's words) times subtitles."""
     if not template:
         raise InputError(both("请上传模板视频", "upload a template video first"))
     uploads.check(template, "video", settings)
     text = (text or "").strip() or None
     if text is not None:
         return service.submit(template, text=text, voice=None if voice in (None, "", "auto") else voice,
-                              options=_options(engine))
+                              options=_options(engine, subtitles))
     if not audio:
         raise InputError(both("请上传音频或输入文字", "upload an audio file or type text"))
     uploads.check(audio, "audio", settings)
-    return service.submit(template, audio, options=_options(engine))
+    return service.submit(template, audio, options=_options(engine, subtitles, script))
 
 
 ONE_AUDIO = "one-audio"
@@ -116,8 +123,10 @@ def remove_from_list(staged: Sequence[str], selected: Sequence[str]) -> list[str
 
 
 def submit_batch(service: JobService, settings: Settings, mode: str, one: str | None,
-                 many: Sequence[str], engine: str | None = None) -> list[Job]:
-    """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template."""
+                 many: Sequence[str], engine: str | None = None, subtitles: str | None = None,
+                 script: str | None = None) -> list[Job]:
+    """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template.
+    `script` (the one audio's words) times subtitles in ONE_AUDIO mode."""
     one_kind = "audio" if mode == ONE_AUDIO else "video"
     if not one:
         raise InputError(both("请上传音频", "upload the audio first") if one_kind == "audio"
@@ -128,8 +137,8 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     for path in many:
         uploads.check(path, many_kind(mode), settings)
     if mode == ONE_AUDIO:
-        return service.submit_batch(one, list(many), options=_options(engine))
-    return service.submit_batch(audios=list(many), video=one, options=_options(engine))
+        return service.submit_batch(one, list(many), options=_options(engine, subtitles, script))
+    return service.submit_batch(audios=list(many), video=one, options=_options(engine, subtitles))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -228,14 +237,34 @@ def named_output(settings: Settings, job: Job) -> Path | None:
         part.unlink(missing_ok=True)
         os.link(job.output, part)
         part.replace(link)  # atomic, also over a link to an older output of the same job
+        _link_subtitles(job, link)
         return link
     except OSError:
         return job.output
 
 
+def _link_subtitles(job: Job, video_link: Path) -> None:
+    """The job's subtitle file beside its readable-name video link, same stem."""
+    if job.subtitles is None or not job.subtitles.is_file():
+        return
+    link = video_link.with_suffix(job.subtitles.suffix)
+    part = link.with_name(f".{link.name}.part")
+    part.unlink(missing_ok=True)
+    os.link(job.subtitles, part)
+    part.replace(link)
+
+
+def named_subtitles(video_link: Path | None, job: Job) -> Path | None:
+    """The readable-name subtitle link beside `video_link` (from named_output), when there is one."""
+    if video_link is None or job.subtitles is None:
+        return None
+    link = video_link.with_suffix(job.subtitles.suffix)
+    return link if link.is_file() else None
+
+
 def prune_named(settings: Settings) -> None:
     """Remove readable-name links whose job output was deleted (the link is then the file's only name)."""
-    for link in (exports_dir(settings) / "videos").glob("*/*.mp4"):
+    for link in (exports_dir(settings) / "videos").glob("*/*.*"):
         try:
             if link.stat().st_nlink == 1:
                 link.unlink()
@@ -266,6 +295,8 @@ def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) ->
                     name = f"{name[:-4]}-{job.id[:8]}.mp4"
                 taken.add(name)
                 archive.write(job.output, name)
+                if job.subtitles is not None and job.subtitles.is_file():  # beside its video, same name
+                    archive.write(job.subtitles, name[:-4] + job.subtitles.suffix)
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)

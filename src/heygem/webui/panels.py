@@ -12,7 +12,7 @@ from typing import Callable
 from urllib.parse import quote
 
 from ..service import Job, JobStatus
-from .actions import Page, Snapshot
+from .actions import Page, Snapshot, named_subtitles
 from .labels import STATUS, both
 
 GIB = 1024**3
@@ -56,7 +56,8 @@ def download_link(path: Path | None) -> str:
 
 def _row(job: Job, index: int, total: int, named: Named | None) -> str:
     if job.status is JobStatus.SUCCEEDED:
-        detail = download_link(named(job)) if named else ""
+        video = named(job) if named else None
+        detail = download_link(video) + (" " + download_link(named_subtitles(video, job)) if video else "")
     else:
         detail = escape(job.error if job.status is JobStatus.FAILED else job.stage or "")
     return (
