@@ -54,7 +54,7 @@ def align_english(samples: np.ndarray, script: str) -> list[Phrase]:
     spoken: list[tuple[int, str]] = []  # (token index, dictionary word)
     for n, token in enumerate(tokens):
         for word in _WORD.findall(token.lower().replace("’", "'")):
-            if decoder.lookup_word(word) is not None:
+            if _known(decoder, word):
                 spoken.append((n, word))
     times = _force_align(decoder, samples, [w for _, w in spoken]) if spoken else None
     if times is None:
@@ -149,6 +149,37 @@ def _fill_gaps(tokens: list[str], starts: list, ends: list, total: float) -> lis
     return out
 
 
+_LETTER_PHONES = dict(zip("abcdefghijklmnopqrstuvwxyz", (
+    "AE B K D EH F G HH IH JH K L M N AA P K R S T AH V W K S Y IY Z").split()))
+"""A rough sound per letter, for names no dictionary knows: it gives the word about the right length."""
+
+
+def _known(decoder, word: str) -> bool:
+    """True when the decoder can pronounce `word`; names it does not know are added to its
+    dictionary, spelled from known parts ("thornfield" = thorn + field) or else letter by letter."""
+    if decoder.lookup_word(word) is not None:
+        return True
+    letters = word.replace("'", "")
+    if not letters:
+        return False
+    phones = _compound(decoder, letters) or " ".join(_LETTER_PHONES[c] for c in letters if c in _LETTER_PHONES)
+    decoder.add_word(word, phones, True)
+    return True
+
+
+def _compound(decoder, word: str) -> str | None:
+    """Pronunciation of `word` as the fewest known words of three or more letters each, if any."""
+    best: list[list[str] | None] = [[]] + [None] * len(word)
+    for end in range(3, len(word) + 1):
+        for start in range(0, end - 2):
+            if best[start] is None:
+                continue
+            phones = decoder.lookup_word(word[start:end])
+            if phones and (best[end] is None or len(best[start]) + 1 < len(best[end])):
+                best[end] = [*best[start], phones]
+    return " ".join(best[-1]) if best[-1] else None
+
+
 def _force_align(decoder, samples: np.ndarray, words: list[str]) -> list[tuple[float, float]] | None:
     """(start_s, end_s) of each word, or None when pocketsphinx cannot align them."""
     try:
@@ -175,3 +206,14 @@ def _decoder():
     except ImportError as exc:
         raise EngineUnavailable("English subtitles from audio need pocketsphinx: pip install pocketsphinx") from exc
     return Decoder(loglevel="ERROR")
+
+
+def time_lines(phrases: list[Phrase], lines: list[str]) -> list[Phrase]:
+    """When each of `lines` (consecutive pieces of the script that `phrases` came from) is spoken:
+    from its first atom's start to its last atom's end. For measuring alignment against references."""
+    out, k = [], 0
+    for line in lines:
+        n = len(atoms_of(line))
+        out.append(Phrase(phrases[k].start, phrases[k + n - 1].end, line))
+        k += n
+    return out
