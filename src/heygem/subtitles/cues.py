@@ -87,6 +87,7 @@ def build_cues(phrases: list[Phrase]) -> list[Cue]:
             j = _best_cut(atoms, i, j)
         groups.append(atoms[i:j])
         i = j
+    groups = _merge_short(groups)
     cues = [Cue(g[0].start, g[-1].end, wrap("".join(a.text for a in g))) for g in groups]
     return _stretch(cues)
 
@@ -165,6 +166,28 @@ def _best_cut(atoms: list[_Atom], i: int, j: int) -> int:
         if key > best_key:
             best, best_key = k, key
     return best
+
+
+def _merge_short(groups: list[list[_Atom]]) -> list[list[_Atom]]:
+    """Join a cue that has no room to stay readable (the gaps around it are too small) with its
+    next neighbour, or else its previous one, when the two fit in one cue."""
+    groups = list(groups)
+    n = 0
+    while n < len(groups):
+        group = groups[n]
+        text = "".join(a.text for a in group)
+        lo = groups[n - 1][-1].end + GAP_S if n > 0 else 0.0
+        hi = groups[n + 1][0].start - GAP_S if n + 1 < len(groups) else float("inf")
+        if hi - lo >= max(MIN_CUE_S, reading_seconds(text)):
+            n += 1
+        elif n + 1 < len(groups) and _fits(group + groups[n + 1]):
+            groups[n : n + 2] = [group + groups[n + 1]]
+        elif n > 0 and _fits(groups[n - 1] + group):
+            groups[n - 1 : n + 1] = [groups[n - 1] + group]
+            n -= 1
+        else:
+            n += 1
+    return groups
 
 
 def _stretch(cues: list[Cue]) -> list[Cue]:

@@ -22,9 +22,11 @@ from .cues import Phrase
 
 log = logging.getLogger("heygem.subtitles")
 
-ENGLISH_MIN_LOGPROB_PER_S = -2.4
+ENGLISH_MIN_LOGPROB_PER_S = -2.2
 """Recognition posterior (log10 per second of audio) below which speech is taken for another
-language: English clips scored -1.3 to -2.1 here, Mandarin and Japanese -2.8 to -3.6."""
+language. On the shared clips English scored -0.8 to -2.15; German, Japanese, Spanish and one
+Mandarin clip -2.3 to -3.4, but two short Mandarin clips -1.7 and -2.16 pass for English. It is a
+guess: a script, when given, always wins."""
 
 
 def phrases_path(audio: str | os.PathLike[str]) -> Path:
