@@ -20,8 +20,9 @@ LINE_CHARS_CJK = 16
 """Han (or other CJK) characters on one line."""
 MAX_LINES = 2
 MIN_CUE_S, MAX_CUE_S = 1.0, 7.0
-READ_CPS_LATIN, READ_CPS_CJK = 17.0, 9.0
-"""Reading speed in characters per second; a cue stays up at least this long (where the gaps allow)."""
+READ_CPS_LATIN, READ_CPS_CJK = 20.0, 9.0
+"""Reading speed in characters per second (common broadcast limits for adult viewers, English and
+Chinese): a cue stays up at least that long, or joins a neighbour when the pauses leave no room."""
 PAUSE_CUT_S = 0.6
 """A pause at least this long always ends a cue: no caption over a long silence."""
 SENTENCE_PAUSE_S = 0.2

@@ -48,7 +48,7 @@ def synthesize(text: str, voice: str | None = None, speed: float = 1.0) -> Speec
             offset += part.duration
         phones = tuple(collected)
     offsets = np.cumsum([0.0] + [p.duration for p in parts])
-    phrases = tuple((s + o, e + o, t) for part, o in zip(parts, offsets) for s, e, t in part.phrases or ())
+    phrases = tuple((s + float(o), e + float(o), t) for part, o in zip(parts, offsets) for s, e, t in part.phrases or ())
     return Speech(samples, parts[0].sample_rate, phones, parts[0].voice, phrases)
 
 
