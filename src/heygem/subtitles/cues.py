@@ -103,7 +103,7 @@ def wrap(text: str) -> str:
     best, best_score = text, float("inf")
     for k in range(1, len(pieces)):
         left, right = "".join(pieces[:k]).strip(), "".join(pieces[k:]).strip()
-        score = max(line_width(left), line_width(right)) - 0.15 * (_strength(pieces[k - 1]) >= 2)
+        score = max(line_width(left), line_width(right)) - 0.3 * (_strength(pieces[k - 1]) >= 2)
         if score < best_score:
             best, best_score = f"{left}\n{right}", score
     return best
