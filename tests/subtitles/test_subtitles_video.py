@@ -97,3 +97,18 @@ def test_burned_frames_differ_from_the_plain_render_only_in_the_caption_box(tmp_
         assert top > 240 / 2 and abs((left + right) / 2 - 160) <= 1  # bottom centre
         with_caption += 1
     assert with_caption >= 0.6 * 75
+
+
+def test_burn_without_a_usable_font_fails_before_writing_anything(tmp_path, monkeypatch):
+    from heygem.errors import EngineUnavailable
+    from heygem.subtitles.burn import FONT_ENV
+
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "missing.ttf"))
+    video = write_video(tmp_path / "t.mp4", 25)
+    audio = write_audio(tmp_path / "speech.wav", speechlike(1.0))
+    save_phrases(((0.1, 0.9, "hello"),), audio)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(EngineUnavailable, match="missing.ttf"):
+        pipeline.run(video, audio, out, GenerateOptions(engine="loop", subtitles="burn"),
+                     Settings(data_dir=tmp_path / "data"))
+    assert not out.exists() and not out.with_suffix(".srt").exists()

@@ -71,6 +71,7 @@ class CaptionBurner:
     """Draws the cue shown at each output frame's time into that frame."""
 
     def __init__(self, cues: list[Cue], width: int, height: int, fps: float, font: Path | None = None):
+        """Raises EngineUnavailable when no font can draw the captions (before any rendering)."""
         self.cues, self.width, self.height, self.fps = cues, width, height, float(fps)
         self.font = font or find_font()
         self._starts = np.array([c.start for c in cues])
@@ -84,8 +85,9 @@ class CaptionBurner:
 
     def caption(self, cue: int) -> Caption:
         if cue not in self._drawn:
-            self._drawn = {cue: _draw(self.cues[cue].text, self.width, self.height, str(self.font))} | {
-                k: v for k, v in self._drawn.items() if k > cue - 2}  # keep memory flat on long videos
+            # Frames come in order: keep only the last cue or two drawn, so memory stays flat.
+            self._drawn = {k: v for k, v in self._drawn.items() if k >= cue - 1}
+            self._drawn[cue] = _draw(self.cues[cue].text, self.width, self.height, str(self.font))
         return self._drawn[cue]
 
     def burn(self, frames: list[np.ndarray], output_indices: np.ndarray) -> list[np.ndarray]:

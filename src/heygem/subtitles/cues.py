@@ -205,5 +205,5 @@ def _stretch(cues: list[Cue]) -> list[Cue]:
         if need > 0:
             floor = max(0.0, out[-1].end + GAP_S if out else 0.0)
             start = min(start, max(start - need, floor))
-        out.append(Cue(start, min(end, start + MAX_CUE_S) if end - start > MAX_CUE_S else end, cue.text))
+        out.append(Cue(start, min(end, start + MAX_CUE_S), cue.text))
     return out

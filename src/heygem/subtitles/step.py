@@ -18,6 +18,8 @@ log = logging.getLogger("heygem.subtitles")
 
 
 class SubtitleStep:
+    """One job's subtitles: its cues, and the burner that draws them when they are burned in."""
+
     def __init__(self, mode: str, cues: list[Cue], burner=None):
         self.mode, self.cues, self.burner = mode, cues, burner
 
