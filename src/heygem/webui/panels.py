@@ -54,10 +54,15 @@ def download_link(path: Path | None) -> str:
     return f"<a class='heygem-download' href='{href}' download='{name}'>⬇ {name}</a>"
 
 
+def download_links(video: Path | None, job: Job) -> str:
+    """The video's download link, and its subtitles' beside it when the job made them."""
+    subtitles = named_subtitles(video, job)
+    return download_link(video) + (" " + download_link(subtitles) if subtitles else "")
+
+
 def _row(job: Job, index: int, total: int, named: Named | None) -> str:
     if job.status is JobStatus.SUCCEEDED:
-        video = named(job) if named else None
-        detail = download_link(video) + (" " + download_link(named_subtitles(video, job)) if video else "")
+        detail = download_links(named(job), job) if named else ""
     else:
         detail = escape(job.error if job.status is JobStatus.FAILED else job.stage or "")
     return (
