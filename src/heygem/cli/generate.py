@@ -43,6 +43,8 @@ def read_script(args: argparse.Namespace) -> str | None:
     """The --script text, or the contents of --script-file."""
     from ..errors import InputError
 
+    if args.subtitles == "none" and (args.script is not None or args.script_file is not None):
+        raise InputError("--script/--script-file time subtitles: add --subtitles srt, vtt or burn")
     if args.script_file is None:
         return args.script
     try:

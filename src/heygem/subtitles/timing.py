@@ -67,8 +67,8 @@ def phrases_for(audio: str | os.PathLike[str], samples: np.ndarray, script: str 
         return align.align_english(samples, script)
     words, logprob = align.recognize_english(samples)
     if not words or logprob < ENGLISH_MIN_LOGPROB_PER_S:
-        raise InputError("subtitles for this audio need a script: only English speech can be recognised "
-                         "(and none was heard here); give the spoken words with --script or --script-file "
-                         "(API/web UI: the script field)")
+        raise InputError("subtitles for this audio need a script: without one only English speech is "
+                         "recognised, and this does not sound like English; give the spoken words with "
+                         "--script or --script-file (API and web UI: the script field)")
     log.info("subtitles: %d English words recognised", len(words))
     return words
