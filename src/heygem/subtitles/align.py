@@ -84,7 +84,9 @@ def recognize_english(samples: np.ndarray) -> tuple[list[Phrase], float]:
         word = seg.word.split("(")[0]
         if word.startswith(("<", "[")):
             continue
-        words.append(Phrase(seg.start_frame * FRAME_S, (seg.end_frame + 1) * FRAME_S, "I" if word == "i" else word))
+        if word == "i" or word.startswith("i'"):  # the dictionary is lower case: "i'm" -> "I'm"
+            word = "I" + word[1:]
+        words.append(Phrase(seg.start_frame * FRAME_S, (seg.end_frame + 1) * FRAME_S, word))
     return words, logprob
 
 
