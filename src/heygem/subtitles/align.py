@@ -103,13 +103,16 @@ def spread_over_speech(samples: np.ndarray, script: str) -> list[Phrase]:
     bounds = speech[-1] * np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
     # Snap clause ends to the nearest free pause (pauses sit at speech times speech[1:-1]).
     pauses = list(speech[1:-1])
+    anchor = 0  # the last boundary already on a pause: later snaps leave it there
     for k in range(1, len(atoms)):
-        if not ends_clause(atoms[k - 1]) or not pauses:
+        free = [p for p in pauses if bounds[anchor] < p < bounds[-1]]
+        if not ends_clause(atoms[k - 1]) or not free:
             continue
-        nearest = min(pauses, key=lambda p: abs(p - bounds[k]))
+        nearest = min(free, key=lambda p: abs(p - bounds[k]))
         if abs(nearest - bounds[k]) <= SNAP_S:
             pauses.remove(nearest)
-            _snap(bounds, k, nearest)
+            _snap(bounds, anchor, k, nearest)
+            anchor = k
 
     def real(t: float, leaving: bool) -> float:
         """Speech time -> audio time; at a segment edge, `leaving` picks the earlier segment's end."""
@@ -120,14 +123,13 @@ def spread_over_speech(samples: np.ndarray, script: str) -> list[Phrase]:
     return [Phrase(real(bounds[k], False), real(bounds[k + 1], True), atom) for k, atom in enumerate(atoms)]
 
 
-def _snap(bounds: np.ndarray, k: int, target: float) -> None:
-    """Move boundary k to `target`, stretching the atoms on either side linearly (order kept)."""
-    old, lo, hi = bounds[k], bounds[0], bounds[-1]
-    if lo < old < hi and lo < target < hi:
-        left = bounds[: k + 1]
-        right = bounds[k:]
-        bounds[: k + 1] = lo + (left - lo) * (target - lo) / (old - lo)
-        bounds[k:] = target + (right - old) * (hi - target) / (hi - old)
+def _snap(bounds: np.ndarray, anchor: int, k: int, target: float) -> None:
+    """Move boundary k to `target`, stretching the boundaries between `anchor` and k, and after k,
+    linearly (their order is kept; boundary `anchor` and the last one stay)."""
+    lo, old, hi = bounds[anchor], bounds[k], bounds[-1]
+    before, after = bounds[anchor : k + 1].copy(), bounds[k:].copy()
+    bounds[anchor : k + 1] = lo + (before - lo) * (target - lo) / (old - lo)
+    bounds[k:] = target + (after - old) * (hi - target) / (hi - old)
 
 
 def _fill_gaps(tokens: list[str], starts: list, ends: list, total: float) -> list[Phrase]:
