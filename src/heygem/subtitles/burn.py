@@ -125,8 +125,9 @@ def _draw(text: str, width: int, height: int, font_path: str) -> Caption:
         font = _font(font_path, size)
         stroke = max(1, size // 12)
         probe = ImageDraw.Draw(Image.new("L", (1, 1)))
-        left, top, right, bottom = (round(v) for v in probe.multiline_textbbox((0, 0), text, font=font, spacing=size // 4,
-                                                            align="center", stroke_width=stroke))
+        bbox = probe.multiline_textbbox((0, 0), text, font=font, spacing=size // 4, align="center",
+                                        stroke_width=stroke)
+        left, top, right, bottom = (round(v) for v in bbox)
         pad = max(4, size // 3)
         box_w, box_h = right - left + 2 * pad, bottom - top + 2 * pad
         if box_w <= MAX_WIDTH * width or size <= 10:

@@ -31,7 +31,8 @@ GAP_S = 0.04
 """Space kept between consecutive cues so players never show two at once."""
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-_ATOM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af][^\w\s]*\s*|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+\s*")
+_LETTER = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"  # Han, kana, hangul
+_ATOM = re.compile(rf"[{_LETTER}][^\w\s]*\s*|[^\s{_LETTER}]+\s*")  # one such character, or a word
 _SENTENCE_END = ("。", "！", "？", "!", "?", ".", "…", "；", ";")
 _CLAUSE_END = ("，", ",", "、", "：", ":", "—", "-", ")", "）", "\"", "”", "」")
 
@@ -130,7 +131,8 @@ def _atoms(phrase: Phrase) -> list[_Atom]:
     for piece, w in zip(pieces, weights):
         start = phrase.start + span * done / total
         done += w
-        out.append(_Atom(start, phrase.start + span * done / total, piece if piece.endswith(" ") or _CJK.match(piece) else piece + " "))
+        spaced = piece if piece.endswith(" ") or _CJK.match(piece) else piece + " "  # words stay apart
+        out.append(_Atom(start, phrase.start + span * done / total, spaced))
     return out
 
 

@@ -69,7 +69,8 @@ def _options(engine: str | None, subtitles: str | None = None, script: str | Non
 
 def subtitle_choices() -> list[tuple[str, str]]:
     return [(both("无", "none"), "none"), (both("SRT 字幕文件", "SRT file"), "srt"),
-            (both("VTT 字幕文件", "VTT file"), "vtt"), (both("烧录到画面（另附 SRT）", "burned in (+ SRT)"), "burn")]
+            (both("VTT 字幕文件", "VTT file"), "vtt"),
+            (both("烧录到画面（另附 SRT）", "burned in (+ SRT)"), "burn")]
 
 
 def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
