@@ -1,8 +1,9 @@
 """Words -> times for audio that did not come from our TTS.
 
 * A script in English is force-aligned word by word with pocketsphinx (its wheel ships the en-us
-  acoustic model and dictionary); words it does not know take their share of the time between
-  their neighbours.
+  acoustic model and dictionary); names the dictionary lacks are spelled from known parts or
+  letter by letter, and tokens without letters (numbers, symbols) take their share of the time
+  between their neighbours.
 * A Mandarin script (or an English one the aligner cannot place) is spread character by
   character over the speech the VAD finds, with sentence and clause ends moved onto pauses.
 * Without a script, English speech is recognised with pocketsphinx.
