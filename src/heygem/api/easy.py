@@ -2,7 +2,8 @@
 
 Like HeyGem.ai, these always answer HTTP 200 and put the outcome in the body's `code`: 10000 ok,
 10002 bad parameter, 10004 task not found, 9999 system error. HeyGem.ai refuses a task while it
-is busy (10001); we queue it instead, so 10001 never comes back. The task `code` becomes the job id.
+is busy (10001); we queue it instead. 10001 comes back only when HEYGEM_MAX_DOWNLOADS URL downloads
+are already in flight. The task `code` becomes the job id.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from ..errors import DeviceError, HeyGemError, InputError, OutputError
 from ..service import Job, JobNotFound, JobService, JobStatus
 from .deps import JOB_ID, bearer, get_service, get_settings
 from .schemas import API
-from .sources import download, is_url, local_file
+from .errors import Busy, public_text
+from .sources import Downloads, is_url, local_file
 from .staging import sniff, staging
 
 log = logging.getLogger("heygem.api.easy")
 router = APIRouter(prefix="/easy", tags=["heygem.ai"], dependencies=[Depends(bearer)])
 
-SUCCESS, BAD_PARAMETER, TASK_NOT_FOUND, SYSTEM_ERROR = 10000, 10002, 10004, 9999
+SUCCESS, BUSY, BAD_PARAMETER, TASK_NOT_FOUND, SYSTEM_ERROR = 10000, 10001, 10002, 10004, 9999
 RUNNING, DONE, FAILED = 1, 2, 3
 CODE_CHARS = "1-64 letters, digits, '-' or '_'"
 
@@ -57,12 +59,14 @@ def is_easy(request: Request) -> bool:
 
 
 def reply(code: int, msg: str, data: dict[str, Any] | None = None) -> JSONResponse:
-    return JSONResponse({"code": code, "data": data or {}, "msg": msg, "success": code == SUCCESS})
+    return JSONResponse({"code": code, "data": data or {}, "msg": public_text(msg), "success": code == SUCCESS})
 
 
 def error_response(exc: HeyGemError) -> JSONResponse:
     if isinstance(exc, JobNotFound):
         return reply(TASK_NOT_FOUND, str(exc))
+    if isinstance(exc, Busy):
+        return reply(BUSY, str(exc))
     if isinstance(exc, (DeviceError, OutputError)):
         return reply(SYSTEM_ERROR, str(exc))
     return reply(BAD_PARAMETER, str(exc))
@@ -73,16 +77,17 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     return reply(BAD_PARAMETER, "; ".join(problems) or "bad parameter")
 
 
-def _fetch(value: str, kind: str, folder: Path, settings: Settings, roots: tuple[Path, ...]) -> Path:
+def _fetch(value: str, kind: str, folder: Path, downloads: Downloads, roots: tuple[Path, ...]) -> Path:
     value = value.strip()
     if not value:
         raise InputError(f"{kind}_url is empty")
-    path = download(value, folder, settings, kind) if is_url(value) else local_file(value, roots, kind)
+    path = downloads.fetch(value, folder, kind) if is_url(value) else local_file(value, roots, kind)
     sniff(path, kind, f"{kind}_url {value!r}")
     return path
 
 
-def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...]) -> Job:
+def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...],
+            downloads: Downloads) -> Job:
     code = str(body.code).strip()
     if not JOB_ID.fullmatch(code):
         raise InputError(f"code must be {CODE_CHARS}, got {code!r}")
@@ -96,8 +101,8 @@ def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tu
         if value:
             log.info("task %s: %s=%s is not supported and is ignored", code, field, value)
     with staging(settings) as folder:
-        video = _fetch(body.video_url, "video", folder, settings, roots)
-        audio = _fetch(body.audio_url, "audio", folder, settings, roots)
+        video = _fetch(body.video_url, "video", folder, downloads, roots)
+        audio = _fetch(body.audio_url, "audio", folder, downloads, roots)
         return service.submit(video, audio, job_id=code)
 
 
@@ -108,7 +113,7 @@ def _task(job: Job) -> dict[str, Any]:
         "code": job.id,
         "status": status,
         "progress": 100 if done else int(job.progress * 100),
-        "msg": job.error or job.stage,
+        "msg": public_text(job.error or job.stage),
         # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs.
         "result": f"/{job.output.name}" if done and job.output else "",
         "result_url": f"{API}/jobs/{job.id}/result" if done else "",
@@ -119,7 +124,7 @@ def _task(job: Job) -> dict[str, Any]:
 def submit(request: Request, body: EasySubmit, service: Annotated[JobService, Depends(get_service)],
            settings: Annotated[Settings, Depends(get_settings)]) -> JSONResponse:
     try:
-        job = _submit(body, service, settings, request.app.state.media_roots)
+        job = _submit(body, service, settings, request.app.state.media_roots, request.app.state.downloads)
     except HeyGemError as exc:
         log.info("easy/submit refused: %s", exc)
         return error_response(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..service import Job, JobStatus, SystemInfo
+from .errors import public_text
 
 API = "/api/v1"
 
@@ -50,7 +51,7 @@ class JobOut(BaseModel):
     def of(cls, job: Job) -> JobOut:
         return cls(
             id=job.id, batch_id=job.batch_id, name=job.name, status=job.status, progress=job.progress,
-            stage=job.stage, error=job.error, attempts=job.attempts, device=job.device,
+            stage=job.stage, error=public_text(job.error), attempts=job.attempts, device=job.device,
             created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
             inputs=JobInputsOut(video_name=job.inputs.video_name, audio_name=job.inputs.audio_name,
                                 text=job.inputs.text, voice=job.inputs.voice),

@@ -27,6 +27,8 @@ log = logging.getLogger("heygem.api")
 CHUNK = 1 * MB
 STALE_S = 3600
 """A staging folder this old belongs to a process that died mid-request."""
+MAX_NAME_BYTES = 200
+"""Longest kept file name in UTF-8 bytes: under the usual 255-byte limit, with room for suffixes."""
 LIMIT_ENV = {"video": "HEYGEM_MAX_VIDEO_MB", "audio": "HEYGEM_MAX_AUDIO_MB"}
 
 
@@ -64,11 +66,19 @@ def safe_name(filename: str | None, fallback: str) -> str:
     Only used as a display name and for its extension; it never chooses where a file goes outside
     the staging folder."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).lstrip(". ").strip()
-    if len(name) > 120:
+    name = re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", name).lstrip(". ").strip()
+    if len(name.encode()) > MAX_NAME_BYTES:
+        # File systems count bytes (255 at most), and one Chinese character is three of them.
         stem, dot, ext = name.rpartition(".")
-        name = stem[: 110] + dot + ext[:9] if dot and len(ext) <= 9 else name[:120]
+        if not dot or len(ext) > 9:
+            stem, dot, ext = name, "", ""
+        name = _cut(stem, MAX_NAME_BYTES - len((dot + ext).encode())) + dot + ext
     return name or fallback
+
+
+def _cut(text: str, most: int) -> str:
+    """`text` cut to at most `most` UTF-8 bytes, never inside a character."""
+    return text.encode()[:most].decode(errors="ignore").rstrip()
 
 
 def limit_for(settings: Settings, kind: str) -> int:

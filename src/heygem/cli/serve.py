@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 
-from ..config import Settings
+from ..config import Settings, is_loopback
 
 log = logging.getLogger("heygem.cli")
 
@@ -18,15 +17,6 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=None, help="port (default 7860 or $HEYGEM_PORT)")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto or $HEYGEM_DEVICE)")
     p.add_argument("--no-ui", action="store_true", help="serve the HTTP API only")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may well resolve to a public interface
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

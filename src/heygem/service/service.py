@@ -15,7 +15,8 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import devices
@@ -40,6 +41,14 @@ def _default_runner(*args, **kwargs):
     from .. import pipeline  # imported on first job, so front ends start fast
 
     return pipeline.run(*args, **kwargs)
+
+
+def _check_voice(text: str | None, voice: str | None) -> None:
+    """An unknown (or unusable) voice is refused at submit, not by a failed job minutes later."""
+    if text and voice not in (None, "", "auto"):
+        from ..tts.voices import resolve
+
+        resolve(voice, "en")  # the language only matters for "auto"
 
 
 def _stem(name: str | None, fallback: str) -> str:
@@ -67,6 +76,9 @@ class JobService:
         self.store = store or SqliteJobStore(self.settings.job_db, root=self.settings.data_dir)
         self._subscribers: builtins.list[Callable[[JobEvent], None]] = []
         self._sub_lock = threading.Lock()
+        # Held while inputs are copied in and their jobs added, and while unused copies are removed:
+        # a copy another submit is about to use is never deleted under it.
+        self._inputs_lock = threading.RLock()
         self._changed = threading.Condition()
         self._generation = 0  # counts finish/delete events, so wait() never sleeps through one
         self._live: dict[str, tuple[float, str]] = {}
@@ -121,10 +133,12 @@ class JobService:
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
         options = self._check_options(options)
-        video = self._store_video(video_path)
-        audio = self._store_audio(audio_path, text)
-        job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
-        self._add([job])
+        _check_voice(text, voice)
+        with self._inputs_lock, self._keeping_inputs() as stored:
+            video = self._store_video(video_path, stored)
+            audio = self._store_audio(audio_path, text, stored)
+            job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
+            self._add([job])
         return job
 
     def submit_batch(
@@ -143,18 +157,39 @@ class JobService:
         All jobs share one new batch_id and are queued together or not at all.
         """
         options = self._check_options(options)
+        _check_voice(text, voice)
         batch_id = uuid.uuid4().hex
-        if videos and (audio is not None or text) and not audios and video is None:
-            spoken = self._store_audio(audio, text)
-            pairs = [(self._store_video(v), spoken) for v in videos]
-        elif audios and video is not None and not videos and audio is None and not text:
-            template = self._store_video(video)
-            pairs = [(template, self._store_audio(a, None)) for a in audios]
-        else:
-            raise InputError("a batch is one audio (or text) with videos=[...], or audios=[...] with one video")
-        jobs = [self._new_job(v, a, options, batch_id, None, text, voice, None) for v, a in pairs]
-        self._add(jobs)
+        with self._inputs_lock, self._keeping_inputs() as stored:
+            if videos and (audio is not None or text) and not audios and video is None:
+                spoken = self._store_audio(audio, text, stored)
+                pairs = [(self._store_video(v, stored), spoken) for v in videos]
+            elif audios and video is not None and not videos and audio is None and not text:
+                template = self._store_video(video, stored)
+                pairs = [(template, self._store_audio(a, None, stored)) for a in audios]
+            else:
+                raise InputError("a batch is one audio (or text) with videos=[...], or audios=[...] with one video")
+            jobs = [self._new_job(v, a, options, batch_id, None, text, voice, None) for v, a in pairs]
+            self._add(jobs)
         return jobs
+
+    @contextmanager
+    def _keeping_inputs(self) -> Iterator[list[Path]]:
+        """Collects the input copies a submit makes; if the submit fails, those no job uses are removed."""
+        stored: list[Path] = []
+        try:
+            yield stored
+        except BaseException:
+            self._remove_unused_inputs(stored)
+            raise
+
+    def _remove_unused_inputs(self, paths: Sequence[Path | None]) -> None:
+        """Delete input copies (in uploads/) that no job refers to any more: they are the user's media."""
+        uploads = self.settings.uploads_dir.resolve()
+        with self._inputs_lock:
+            for path in dict.fromkeys(p for p in paths if p is not None):
+                if Path(path).resolve().parent == uploads and not self.store.uses_input(path):
+                    Path(path).unlink(missing_ok=True)
+                    log.info("removed input copy %s (no job uses it)", Path(path).name)
 
     def _check_options(self, options: GenerateOptions | None) -> GenerateOptions:
         from ..engines import registry
@@ -170,17 +205,20 @@ class JobService:
             devices.resolve(options.device)  # DeviceError now rather than a failed job later
         return options
 
-    def _store_video(self, path: str | Path) -> tuple[Path, str]:
-        return store_input(path, "video", self.settings.uploads_dir, self.settings.max_video_bytes), Path(path).name
+    def _store_video(self, path: str | Path, stored: list[Path]) -> tuple[Path, str]:
+        stored.append(store_input(path, "video", self.settings.uploads_dir, self.settings.max_video_bytes))
+        return stored[-1], Path(path).name
 
-    def _store_audio(self, path: str | Path | None, text: str | None) -> tuple[Path | None, str | None]:
+    def _store_audio(self, path: str | Path | None, text: str | None,
+                     stored: list[Path]) -> tuple[Path | None, str | None]:
         if path is not None and text:
             raise InputError("give either an audio file or text to speak, not both")
         if path is None:
             if not text or not text.strip():
                 raise InputError("give an audio file or text to speak")
             return None, None
-        return store_input(path, "audio", self.settings.uploads_dir, self.settings.max_audio_bytes), Path(path).name
+        stored.append(store_input(path, "audio", self.settings.uploads_dir, self.settings.max_audio_bytes))
+        return stored[-1], Path(path).name
 
     def _new_job(self, video: tuple[Path, str], audio: tuple[Path | None, str | None], options: GenerateOptions,
                  batch_id: str | None, name: str | None, text: str | None, voice: str | None,
@@ -278,6 +316,7 @@ class JobService:
         if self._dispatcher is not None:
             self._dispatcher.cancel_local(job_id)  # its worker drops any output it still writes
         (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_unused_inputs([job.inputs.video, job.inputs.audio])
         log.info("job %s deleted", job_id)
         self._emit(JobEvent("deleted", job))
 
