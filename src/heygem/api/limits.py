@@ -73,27 +73,32 @@ class BodyLimitMiddleware:
             await _send_413(send, limit)
             return
         received = 0
+        started = cut_off = False
         parts = self._part_counter(scope)
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, cut_off
             message = await receive()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
                 problem = _too_large(limit) if received > limit else parts.feed(chunk) if parts else None
                 if problem:
+                    cut_off = True
                     if message.get("more_body", False):
                         await _drain(receive, DRAIN)
                     # An HTTPException: FastAPI passes it through its body parsing unchanged.
                     raise HTTPException(413, problem)
             return message
 
-        started = False
-
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if cut_off:
+                    # The app answered our 413 itself. Close the connection after it: otherwise the
+                    # server reads (and drops) the rest of the body to reuse the connection.
+                    message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
             await send(message)
 
         try:

@@ -17,6 +17,7 @@ HeyGem.ai routes and the web UI's own (uploads, queue).
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,18 +25,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..config import is_loopback
 
 SAFE = ("GET", "HEAD", "OPTIONS")
+HOST = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?")
+"""What a Host header may be: a name or an IPv4 address, or an IPv6 one in brackets, with an optional port."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
     return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
 
 
-def host_name(netloc: str) -> str:
-    """The name in a Host header or an Origin's netloc, without port ("[::1]:80" -> "::1")."""
-    try:
-        return (urlsplit(f"//{netloc}").hostname or "").rstrip(".")
-    except ValueError:  # e.g. an unbalanced "[" in a hostile header
-        return ""
+def host_name(value: str) -> str:
+    """The name in a Host header without its port ("[::1]:80" -> "::1"); "" when it is no plain host[:port]."""
+    match = HOST.fullmatch(value.strip())
+    return (match.group(1) or match.group(2)).rstrip(".") if match else ""
 
 
 class SameOriginMiddleware:
