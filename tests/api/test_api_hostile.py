@@ -280,6 +280,21 @@ def test_cross_site_pages_cannot_upload_to_the_ui(make_server, tiny_media):
     ok = server.client.post("/gradio_api/upload", files={"files": upload(tiny_media[0], name)},
                             headers={"Origin": server.url})
     assert ok.status_code == 200 and ok.json()[0].endswith(name)
+    # Other sites cannot frame the page either (clickjacking), nor read the UI's answers.
+    page = server.client.get("/", headers={"Origin": "http://evil.example"})
+    assert page.headers["x-frame-options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in page.headers[
+        "content-security-policy"]
+    assert page.headers.get("access-control-allow-origin") in (None, server.url)
+    config = server.client.get("/config", headers={"Origin": "http://evil.example"})
+    assert config.headers.get("access-control-allow-origin") in (None, server.url)
+
+
+def test_ui_upload_route_has_a_total_cap(make_server):
+    server = make_server(ui=True, max_batch_bytes=100_000)
+    body = b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.mp4\"\r\n\r\n" + b"\0" * 2_000_000
+    r = server.client.post("/gradio_api/upload", content=body,
+                           headers={"content-type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 413
 
 
 # --- 6: the batch route stops at the limit while streaming ------------------------------------------------

@@ -25,6 +25,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..config import is_loopback
 
 SAFE = ("GET", "HEAD", "OPTIONS")
+PAGE_HEADERS = [
+    # No other site may frame the UI (and trick clicks on "delete all" through an invisible frame).
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", b"frame-ancestors 'self'"),
+    # Files are what their content type says, never sniffed into HTML or script.
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
 HOST = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?")
 """What a Host header may be: a name or an IPv4 address, or an IPv6 one in brackets, with an optional port."""
 
@@ -40,7 +48,8 @@ def host_name(value: str) -> str:
 
 
 class SameOriginMiddleware:
-    """Refuse requests to an unexpected Host, and cross-site browser requests that change anything."""
+    """Refuse requests to an unexpected Host and cross-site browser requests that change anything;
+    tell browsers that no other site may frame these pages."""
 
     def __init__(self, app: ASGIApp, bound_host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = ()) -> None:
         self.app = app
@@ -70,7 +79,18 @@ class SameOriginMiddleware:
             await _refuse(scope, send, f"cross-site request refused: a page from {origin} may not use this "
                                        f"server", "CrossOrigin")
             return
-        await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", ())}
+                extra = [(k, v) for k, v in PAGE_HEADERS if k not in present]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def _refuse(scope: Scope, send: Send, detail: str, error: str) -> None:
