@@ -396,10 +396,15 @@ def test_input_copies_go_with_the_last_job_that_uses_them(server, tiny_media):
     for job_id in ids:
         server.wait_done(job_id)
     assert len(files_in(server.settings.uploads_dir)) == 2
+    template = next(p for p in files_in(server.settings.uploads_dir) if p.suffix == ".mp4")
+    # The face-free test engine makes no analysis cache; put one where the real engines keep it.
+    (server.settings.templates_dir / template.stem).mkdir(parents=True)
+    (server.settings.templates_dir / template.stem / "analysis.npz").write_bytes(b"face crops")
     assert server.client.delete(f"/api/v1/jobs/{ids[0]}").status_code == 204
     assert len(files_in(server.settings.uploads_dir)) == 2  # the other job still uses them
     assert server.client.delete(f"/api/v1/jobs/{ids[1]}").status_code == 204
     assert files_in(server.settings.uploads_dir) == []
+    assert not (server.settings.templates_dir / template.stem).exists()
 
 
 def test_refused_submits_leave_no_input_copies(make_easy_server, tiny_media, monkeypatch):
