@@ -59,12 +59,17 @@ def _given(upload: UploadFile | None) -> UploadFile | None:
     return upload if upload is not None and (upload.filename or upload.size) else None
 
 
-def _spoken(audio: UploadFile | None, text: str | None) -> tuple[UploadFile | None, str | None]:
+def _spoken(audio: UploadFile | None, text: str | None,
+            voice: str | None = None) -> tuple[UploadFile | None, str | None]:
     audio, text = _given(audio), (text if text and text.strip() else None)
     if audio is None and text is None:
         raise InputError("give an audio file or text to speak")
     if audio is not None and text is not None:
         raise InputError("give either an audio file or text to speak, not both")
+    if text is not None and voice not in (None, "", "auto"):
+        from ..tts.voices import resolve
+
+        resolve(voice, "en")  # an unknown voice is a 400 now, not a failed job later ("en": only for "auto")
     return audio, text
 
 
@@ -78,7 +83,7 @@ def create_job(
     voice: Voice = None,
     name: Annotated[str | None, Form(max_length=200, description="label for lists and file names")] = None,
 ) -> JobOut:
-    audio, text = _spoken(audio, text)
+    audio, text = _spoken(audio, text, voice)
     with staging(settings) as folder:
         video_path = stage_upload(template, folder, settings, "video", "template")
         audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
@@ -106,7 +111,7 @@ def create_batch(
         raise InputError(f"a batch holds at most {MAX_BATCH_FILES} files per side")
     with staging(settings) as folder:
         if templates and template is None and not audios:
-            audio, text = _spoken(audio, text)
+            audio, text = _spoken(audio, text, voice)
             audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
             videos = [stage_upload(t, folder, settings, "video", "templates") for t in templates]
             jobs = service.submit_batch(audio_path, videos, text=text, voice=voice, options=options)

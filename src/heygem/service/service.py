@@ -43,14 +43,6 @@ def _default_runner(*args, **kwargs):
     return pipeline.run(*args, **kwargs)
 
 
-def _check_voice(text: str | None, voice: str | None) -> None:
-    """An unknown (or unusable) voice is refused at submit, not by a failed job minutes later."""
-    if text and voice not in (None, "", "auto"):
-        from ..tts.voices import resolve
-
-        resolve(voice, "en")  # the language only matters for "auto"
-
-
 def _stem(name: str | None, fallback: str) -> str:
     return Path(name).stem if name else fallback
 
@@ -133,7 +125,6 @@ class JobService:
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
         options = self._check_options(options)
-        _check_voice(text, voice)
         with self._inputs_lock, self._keeping_inputs() as stored:
             video = self._store_video(video_path, stored)
             audio = self._store_audio(audio_path, text, stored)
@@ -157,7 +148,6 @@ class JobService:
         All jobs share one new batch_id and are queued together or not at all.
         """
         options = self._check_options(options)
-        _check_voice(text, voice)
         batch_id = uuid.uuid4().hex
         with self._inputs_lock, self._keeping_inputs() as stored:
             if videos and (audio is not None or text) and not audios and video is None:
