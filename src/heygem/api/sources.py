@@ -110,11 +110,11 @@ def download(url: str, folder: Path, settings: Settings, kind: str) -> Path:
     read_s = min(READ_TIMEOUT_S, timeout_s)
     timeouts = {"connect": min(CONNECT_TIMEOUT_S, timeout_s), "read": read_s, "write": read_s, "pool": read_s}
     backend = _CheckedBackend(settings.allow_private_urls)
+    name = safe_name(unquote(urlsplit(url).path.rsplit("/", 1)[-1]), kind)  # the name the client gave
     try:
         with httpcore.ConnectionPool(network_backend=backend, retries=0) as pool:
             current = url
             for _ in range(MAX_REDIRECTS + 1):
-                name = safe_name(unquote(urlsplit(current).path.rsplit("/", 1)[-1]), kind)
                 # identity: a compressed body would be inflated past the size limit before it is counted.
                 headers = {"Accept-Encoding": "identity", "User-Agent": "heygem"}
                 with pool.stream("GET", current, headers=headers, extensions={"timeout": timeouts}) as response:

@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,9 +69,10 @@ class JobService:
         self.store = store or SqliteJobStore(self.settings.job_db, root=self.settings.data_dir)
         self._subscribers: builtins.list[Callable[[JobEvent], None]] = []
         self._sub_lock = threading.Lock()
-        # Held while inputs are copied in and their jobs added, and while unused copies are removed:
-        # a copy another submit is about to use is never deleted under it.
-        self._inputs_lock = threading.RLock()
+        # Input copies that submits in progress rely on (their jobs are not stored yet), so removing
+        # unused copies never deletes one under them; both sides change it under the lock.
+        self._inputs_lock = threading.Lock()
+        self._claimed: Counter[Path] = Counter()
         self._changed = threading.Condition()
         self._generation = 0  # counts finish/delete events, so wait() never sleeps through one
         self._live: dict[str, tuple[float, str]] = {}
@@ -125,7 +127,7 @@ class JobService:
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
         options = self._check_options(options)
-        with self._inputs_lock, self._keeping_inputs() as stored:
+        with self._keeping_inputs() as stored:
             video = self._store_video(video_path, stored)
             audio = self._store_audio(audio_path, text, stored)
             job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
@@ -149,7 +151,7 @@ class JobService:
         """
         options = self._check_options(options)
         batch_id = uuid.uuid4().hex
-        with self._inputs_lock, self._keeping_inputs() as stored:
+        with self._keeping_inputs() as stored:
             if videos and (audio is not None or text) and not audios and video is None:
                 spoken = self._store_audio(audio, text, stored)
                 pairs = [(self._store_video(v, stored), spoken) for v in videos]
@@ -169,8 +171,27 @@ class JobService:
         try:
             yield stored
         except BaseException:
+            self._unclaim(stored)
             self._remove_unused_inputs(stored)
             raise
+        self._unclaim(stored)
+
+    def _store(self, path: str | Path, kind: str, limit: int, stored: list[Path]) -> Path:
+        """Copy an input into uploads/ (unlocked: it may take seconds) and claim the copy."""
+        copy = store_input(path, kind, self.settings.uploads_dir, limit)
+        with self._inputs_lock:
+            if not copy.exists():  # an identical copy was removed as unused between our copy and now
+                copy = store_input(path, kind, self.settings.uploads_dir, limit)
+            self._claimed[copy.resolve()] += 1
+        stored.append(copy)
+        return copy
+
+    def _unclaim(self, copies: Sequence[Path]) -> None:
+        with self._inputs_lock:
+            for copy in copies:
+                self._claimed[copy.resolve()] -= 1
+                if self._claimed[copy.resolve()] <= 0:
+                    del self._claimed[copy.resolve()]
 
     def _remove_unused_inputs(self, paths: Sequence[Path | None]) -> None:
         """Delete input copies (in uploads/) that no job refers to any more, and a template's analysis
@@ -178,7 +199,8 @@ class JobService:
         uploads = self.settings.uploads_dir.resolve()
         with self._inputs_lock:
             for path in dict.fromkeys(p for p in paths if p is not None):
-                if Path(path).resolve().parent == uploads and not self.store.uses_input(path):
+                if (Path(path).resolve().parent == uploads and Path(path).resolve() not in self._claimed
+                        and not self.store.uses_input(path)):
                     Path(path).unlink(missing_ok=True)
                     # A template's analysis cache (named by the same content hash) holds crops of the face.
                     shutil.rmtree(self.settings.templates_dir / Path(path).stem, ignore_errors=True)
@@ -199,8 +221,7 @@ class JobService:
         return options
 
     def _store_video(self, path: str | Path, stored: list[Path]) -> tuple[Path, str]:
-        stored.append(store_input(path, "video", self.settings.uploads_dir, self.settings.max_video_bytes))
-        return stored[-1], Path(path).name
+        return self._store(path, "video", self.settings.max_video_bytes, stored), Path(path).name
 
     def _store_audio(self, path: str | Path | None, text: str | None,
                      stored: list[Path]) -> tuple[Path | None, str | None]:
@@ -210,8 +231,7 @@ class JobService:
             if not text or not text.strip():
                 raise InputError("give an audio file or text to speak")
             return None, None
-        stored.append(store_input(path, "audio", self.settings.uploads_dir, self.settings.max_audio_bytes))
-        return stored[-1], Path(path).name
+        return self._store(path, "audio", self.settings.max_audio_bytes, stored), Path(path).name
 
     def _new_job(self, video: tuple[Path, str], audio: tuple[Path | None, str | None], options: GenerateOptions,
                  batch_id: str | None, name: str | None, text: str | None, voice: str | None,
