@@ -118,6 +118,14 @@ def test_ui_handlers_accept_only_files_uploaded_to_this_server(make_server, tmp_
             answer = call_ui(server, name, data)
             assert "event: error" in answer and "only files uploaded to this server" in answer, (name, answer)
             assert secret.name not in answer
+    # The page's own route (the queue) goes through the same check.
+    fn_index = next(i for i, dep in enumerate(server.client.get("/config").json()["dependencies"])
+                    if dep.get("api_name") == "on_template")
+    joined = server.client.post("/gradio_api/queue/join", json={"data": [hostile[0]], "fn_index": fn_index,
+                                                                "session_hash": "hostile"})
+    assert joined.status_code == 200, joined.text
+    events = server.client.get("/gradio_api/queue/data", params={"session_hash": "hostile"}, timeout=30).text
+    assert "only files uploaded to this server" in events and secret.name not in events, events
     copies = [p for p in Path(gradio.utils.get_upload_folder()).rglob(secret.name)]
     assert copies == [] and web.paths == []
     assert server.client.get(f"/gradio_api/file={secret}").status_code == 403
