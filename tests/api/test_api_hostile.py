@@ -529,3 +529,19 @@ def test_json_bodies_that_are_deep_or_odd_get_4xx(easy_server):
         r = easy_server.client.post("/easy/submit", content=body, headers={"content-type": "application/json"})
         assert r.status_code in (200, 400, 413) and r.json().get("code", 10002) != 10000, r.text[:200]
     assert easy_server.client.get("/api/v1/health").status_code == 200
+
+
+def test_easy_path_tricks_are_refused(easy_server, tiny_media, tmp_path):
+    media = easy_server.settings.data_dir / "media"
+    (media / "clips").mkdir(parents=True, exist_ok=True)
+    shutil.copy(tiny_media[0], media / "clips" / "template.mp4")
+    secret = tmp_path / "secret.wav"
+    shutil.copy(tiny_media[1], secret)
+    tricks = ["~/secret.wav", "..%2F..%2Fsecret.wav", "clips\\..\\..\\secret.wav", "//" + str(secret), " " + str(secret),
+              "/proc/self/environ", "file:" + str(secret), "clips/template.mp4\x00.wav", "clips/", ".", "/",
+              "clips/../clips/template.mp4", "FILE://" + str(secret), "http:" + str(secret)]
+    for trick in tricks:
+        answer = easy_submit(easy_server, "clips/template.mp4", trick, "trick")
+        assert answer["code"] == 10002, (trick, answer)
+        assert str(tmp_path) not in answer["msg"] and str(easy_server.settings.data_dir) not in answer["msg"]
+    assert files_in(easy_server.settings.uploads_dir) == []

@@ -51,7 +51,7 @@ STATUS: tuple[tuple[type[HeyGemError], int], ...] = (
 )
 
 
-ABSOLUTE_PATH = re.compile(r"""(?<![\w.:/~-])/(?:[^\s/'"]+/)+([^\s/'"]*)""")
+ABSOLUTE_PATH = re.compile(r"""(?<![\w.:/~-])/+(?:[^\s/'"]+/+)+([^\s/'"]*)""")
 """A stand-alone absolute path (not the path part of a URL): "/srv/heygem/data/uploads/ab.mp4"."""
 
 

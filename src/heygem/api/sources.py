@@ -60,8 +60,9 @@ def local_file(value: str, roots: tuple[Path, ...], kind: str) -> Path:
     if "\x00" in value:
         raise InputError(f"{kind}_url contains a NUL character")
     path = Path(value)
+    shown = repr(PurePosixPath(value.replace("\\", "/")).name or value)  # messages name the file, not folders
     if ".." in path.parts or ".." in PurePosixPath(value.replace("\\", "/")).parts:
-        raise InputError(f"{kind}_url must not contain '..': {value}")
+        raise InputError(f"{kind}_url must not contain '..': {shown}")
     candidates = [path] if path.is_absolute() else [root / path for root in roots]
     # Named by their setting, not their paths: error texts do not show where the server keeps files.
     allowed = "HEYGEM_MEDIA_ROOTS"
@@ -70,10 +71,10 @@ def local_file(value: str, roots: tuple[Path, ...], kind: str) -> Path:
         root = next((r for r in roots if real == r or real.is_relative_to(r)), None)
         if root is None:
             # Said the same way whether or not the file exists: no probing the disk through us.
-            raise InputError(f"{kind}_url is outside the media folders ({allowed}): {value}")
+            raise InputError(f"{kind}_url is outside the media folders ({allowed}): {shown}")
         if real.is_file():
             return real
-    raise InputError(f"{kind} file not found in the media folders ({allowed}): {value}")
+    raise InputError(f"{kind} file not found in the media folders ({allowed}): {shown}")
 
 
 def failed(kind: str) -> InputError:
