@@ -329,6 +329,13 @@ def test_batch_parts_are_cut_off_at_their_limit_while_streaming(make_server, tin
         pass  # the server answered and closed while the client was still sending: also refused
     assert sent < 20 * 1024 * 1024, sent  # 20 kB limit: cut off within the drain allowance, not at 100 MB
 
+    # Lines that look like a boundary but are not one (the form parser reads them as data) do not
+    # reset the count: the server follows parts exactly as its form parser will.
+    fake = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\r\n\r\n".encode()
+            + (b"\0" * 5_000 + f"\r\n--{boundary}X\r\n".encode()) * 10 + f"\r\n--{boundary}--\r\n".encode())
+    r = server.client.post("/api/v1/batches", content=fake, headers=headers)
+    assert r.status_code == 413 and "audio 'a.wav' is too big" in r.json()["detail"]
+
     # Many parts, each under its own limit, still stop at the batch's total ...
     def parts():  # streamed (no Content-Length): counted as it arrives
         for i in range(20):

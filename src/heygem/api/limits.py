@@ -22,7 +22,6 @@ MAX_BATCH_FILES = 50
 MAX_PARTS = 2 * MAX_BATCH_FILES + 20
 """Most parts (files and fields) in one upload request."""
 UI_UPLOAD = "/gradio_api/upload"
-MAX_PART_HEADERS = 16 * 1024
 FILE_FIELDS = {"template": "video", "templates": "video", "audio": "audio", "audios": "audio"}
 """Which limit each upload field's parts get; every other part is a form field (FORM_SLACK)."""
 FORM_SLACK = 1 * MB
@@ -121,73 +120,65 @@ class BodyLimitMiddleware:
 
 
 class _Parts:
-    """Follows a multipart body as it streams; feed() names the first part (or part count) over its limit.
-
-    Only part boundaries and headers are looked at, with bytes.find: a full multipart parser here
-    would parse every upload twice (the route's form parser is the other)."""
+    """Follows a multipart body as it streams; feed() names the first part (or part count) over its limit."""
 
     def __init__(self, boundary: bytes, settings: Settings) -> None:
+        from python_multipart.multipart import MultipartParser
+
         self.settings = settings
-        self.delimiter = b"\r\n--" + boundary
-        self.pending = b"\r\n"  # the body starts with "--boundary": match it as a delimiter too
-        self.in_headers = False
-        self.finished = False
-        self.count = self.size = 0
+        self.count = 0
+        self.size = 0
         self.limit = FORM_SLACK
-        self.kind = self.label = ""
+        self.label = ""
+        self.kind = ""
         self.problem: str | None = None
+        self._field = b""
+        self._value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._parser = MultipartParser(boundary, {
+            "on_part_begin": self._begin, "on_header_field": self._on_field, "on_header_value": self._on_value,
+            "on_header_end": self._header_end, "on_headers_finished": self._headers_done, "on_part_data": self._data,
+        })
 
     def feed(self, chunk: bytes) -> str | None:
-        if self.problem is not None or self.finished:
-            return self.problem
-        data, pos = self.pending + chunk, 0
-        self.pending = b""
-        while self.problem is None:
-            if self.in_headers:
-                end = data.find(b"\r\n\r\n", pos)
-                if end < 0:  # the headers go on in the next chunk
-                    if len(data) - pos > MAX_PART_HEADERS:
-                        self.problem = "a part's headers are too long"
-                    self.pending = data[pos:]
-                    return self.problem
-                self._start(data[pos:end])
-                self.in_headers, pos = False, end + 4
-                continue
-            found = data.find(self.delimiter, pos)
-            if found < 0:  # keep a tail that may be the start of a delimiter split across chunks
-                keep = max(pos, len(data) - len(self.delimiter) - 1)
-                self._count(keep - pos)
-                self.pending = data[keep:]
-                return self.problem
-            self._count(found - pos)
-            after = found + len(self.delimiter)
-            if len(data) - after < 2:  # cannot tell the closing "--" from a new part yet
-                self.pending = data[found:]
-                return self.problem
-            if data[after:after + 2] == b"--":
-                self.finished = True
-                return self.problem
-            self.count += 1
-            if self.count > MAX_PARTS:
-                self.problem = f"too many parts in one request (at most {MAX_PARTS})"
-            self.in_headers, pos = True, after
+        if self.problem is None and chunk:
+            try:
+                self._parser.write(chunk)
+            except Exception as exc:  # malformed framing: the form parser after us gives the 400
+                from python_multipart.exceptions import FormParserError
+
+                if not isinstance(exc, FormParserError):
+                    raise
         return self.problem
 
-    def _start(self, headers: bytes) -> None:
+    def _begin(self) -> None:
+        self.count += 1
+        self.size, self._headers = 0, {}
+        if self.count > MAX_PARTS:
+            self.problem = f"too many parts in one request (at most {MAX_PARTS})"
+
+    def _on_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def _on_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field = self._value = b""
+
+    def _headers_done(self) -> None:
         from python_multipart.multipart import parse_options_header
 
-        disposition = next((line.split(b":", 1)[1] for line in headers.split(b"\r\n")
-                            if line.lower().startswith(b"content-disposition:")), b"")
-        _, params = parse_options_header(disposition.strip())
+        _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         field = params.get(b"name", b"").decode("utf-8", "replace")
         self.kind = FILE_FIELDS.get(field, "")
         self.limit = limit_for(self.settings, self.kind) if self.kind else FORM_SLACK
         filename = params.get(b"filename", b"").decode("utf-8", "replace")
         self.label = f"{field} {safe_name(filename, field)!r}"
-        self.size = 0
 
-    def _count(self, n: int) -> None:
-        self.size += n
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        self.size += end - start
         if self.size > self.limit and self.problem is None:
             self.problem = (str(too_large(self.kind, self.label, self.size, self.limit)) if self.kind
                             else f"form field {self.label} is larger than {FORM_SLACK / MB:.0f} MB")
