@@ -217,6 +217,7 @@ def test_loopback_server_answers_only_loopback_host_names(make_server):
     r = bare.post("/api/v1/jobs/x/cancel", headers={"Host": f"rebind.evil.example:{port}",
                                                     "Origin": f"http://rebind.evil.example:{port}"})
     assert r.status_code == 403  # same "origin" as far as the browser knows, still refused
+    assert bare.post("/api/v1/jobs/x/cancel", headers={"Origin": "http://[::1"}).status_code == 403
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "127.0.0.2", "app.localhost"):
         assert bare.get("/api/v1/jobs", headers={"Host": host}).status_code == 200, host
 

@@ -41,6 +41,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
 
 
+def _netloc(origin: str) -> str | None:
+    try:
+        return urlsplit(origin).netloc.lower()
+    except ValueError:  # "http://[::1" and the like: no site at all
+        return None
+
+
 def host_name(value: str) -> str:
     """The name in a Host header without its port ("[::1]:80" -> "::1"); "" when it is no plain host[:port]."""
     match = HOST.fullmatch(value.strip())
@@ -75,7 +82,7 @@ class SameOriginMiddleware:
             return
         changes = scope["type"] == "websocket" or scope["method"] not in SAFE
         origin = _header(scope, b"origin")
-        if changes and origin is not None and (host is None or urlsplit(origin).netloc.lower() != host.lower()):
+        if changes and origin is not None and (host is None or _netloc(origin) != host.lower()):
             await _refuse(scope, send, f"cross-site request refused: a page from {origin} may not use this "
                                        f"server", "CrossOrigin")
             return
