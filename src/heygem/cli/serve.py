@@ -31,6 +31,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not is_loopback(settings.host) and not settings.api_token:
         log.warning("listening on %s without an access token: anyone who can reach this machine can use it; "
                     "set HEYGEM_API_TOKEN to require one", settings.host)
+    if settings.allow_private_urls:
+        log.warning("HEYGEM_ALLOW_PRIVATE_URLS is on: /easy URL downloads may reach loopback and private addresses")
     app = create_app(settings, ui=not args.no_ui)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"HeyGem on http://{shown}:{settings.port}/  (API docs: /docs)", flush=True)
