@@ -388,7 +388,7 @@ def test_token_links_redirect_only_to_this_server(make_server):
     bare = httpx.Client(base_url=server.url)
     r = bare.get(server.url + "/视频/页面", params={"token": TOKEN, "q": "中文"})
     assert r.status_code == 303
-    assert r.status_code == 303 and r.headers["location"] == "/%E8%A7%86%E9%A2%91/%E9%A1%B5%E9%9D%A2?q=%E4%B8%AD%E6%96%87"
+    assert r.headers["location"] == "/%E8%A7%86%E9%A2%91/%E9%A1%B5%E9%9D%A2?q=%E4%B8%AD%E6%96%87"
     for trick in ("//evil.example/", "///evil.example/", "/\\evil.example/", "/%2F%2Fevil.example/"):
         bare.cookies.clear()  # a browser without the cookie yet
         r = bare.get(server.url + trick, params={"token": TOKEN})
@@ -545,9 +545,9 @@ def test_easy_path_tricks_are_refused(easy_server, tiny_media, tmp_path):
     shutil.copy(tiny_media[0], media / "clips" / "template.mp4")
     secret = tmp_path / "secret.wav"
     shutil.copy(tiny_media[1], secret)
-    tricks = ["~/secret.wav", "..%2F..%2Fsecret.wav", "clips\\..\\..\\secret.wav", "//" + str(secret), " " + str(secret),
-              "/proc/self/environ", "file:" + str(secret), "clips/template.mp4\x00.wav", "clips/", ".", "/",
-              "clips/../clips/template.mp4", "FILE://" + str(secret), "http:" + str(secret)]
+    tricks = ["~/secret.wav", "..%2F..%2Fsecret.wav", "clips\\..\\..\\secret.wav", "//" + str(secret),
+              " " + str(secret), "/proc/self/environ", "file:" + str(secret), "clips/template.mp4\x00.wav",
+              "clips/", ".", "/", "clips/../clips/template.mp4", "FILE://" + str(secret), "http:" + str(secret)]
     for trick in tricks:
         answer = easy_submit(easy_server, "clips/template.mp4", trick, "trick")
         assert answer["code"] == 10002, (trick, answer)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
-
-import json
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
