@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -112,19 +114,18 @@ class BodyLimitMiddleware:
         if scope["path"] not in ("/api/v1/jobs", "/api/v1/batches"):
             return None
         content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
-        from python_multipart.multipart import parse_options_header
-
         kind, params = parse_options_header(content_type)
         boundary = params.get(b"boundary")
         return _Parts(boundary, self.settings) if kind == b"multipart/form-data" and boundary else None
 
 
 class _Parts:
-    """Follows a multipart body as it streams; feed() names the first part (or part count) over its limit."""
+    """Follows a multipart body as it streams; feed() names the first part (or part count) over its limit.
+
+    It is the parser the route's form parsing uses (python-multipart), so both agree on where a
+    part ends: a line that only looks like a boundary cannot reset the count."""
 
     def __init__(self, boundary: bytes, settings: Settings) -> None:
-        from python_multipart.multipart import MultipartParser
-
         self.settings = settings
         self.count = 0
         self.size = 0
@@ -144,11 +145,8 @@ class _Parts:
         if self.problem is None and chunk:
             try:
                 self._parser.write(chunk)
-            except Exception as exc:  # malformed framing: the form parser after us gives the 400
-                from python_multipart.exceptions import FormParserError
-
-                if not isinstance(exc, FormParserError):
-                    raise
+            except FormParserError:
+                pass  # malformed framing: the route's form parser meets it too and answers 400
         return self.problem
 
     def _begin(self) -> None:
@@ -168,8 +166,6 @@ class _Parts:
         self._field = self._value = b""
 
     def _headers_done(self) -> None:
-        from python_multipart.multipart import parse_options_header
-
         _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         field = params.get(b"name", b"").decode("utf-8", "replace")
         self.kind = FILE_FIELDS.get(field, "")
