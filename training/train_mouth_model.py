@@ -40,10 +40,10 @@ sys.path.insert(0, str(REPO / "src"))  # train the sources beside this script, n
 
 from heygem.analysis.cache import file_sha256  # noqa: E402
 from heygem.analysis.mouth import MOUTH_NAMES  # noqa: E402
-from heygem.motion.general import FEATURE_SETS, WEIGHTS, GeneralModel, frame_features  # noqa: E402
+from heygem.motion.general import CONTEXT, FEATURE_SETS, WEIGHTS, GeneralModel, frame_features  # noqa: E402
 from heygem.types import AudioAnalysis  # noqa: E402
 
-ALPHAS = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)
+ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 AUDIO_CACHE_VERSION = 1
 SEED = 0  # nothing here is random; kept in the record so a future stochastic learner states its seed
 
@@ -245,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         for s in sorted({c.speaker for c in clips}):
             fit_final(clips, best, [t for t in shippable if t != s])[0].save(args.held_out / f"{s}.npz")
     record = {
-        "command": "python training/train_mouth_model.py" + ("" if argv is None else " " + " ".join(argv)),
-        "model": {"kind": "ridge", "feature_set": best, "alpha": alpha, "context_frames": list(range(-3, 4)),
+        "command": "python training/train_mouth_model.py" + (" --clips " + " ".join(args.clips) if args.clips else ""),
+        "model": {"kind": "ridge", "feature_set": best, "alpha": alpha, "context_frames": list(CONTEXT),
                   "targets": list(MOUTH_NAMES), "target_units": "per-clip standard units",
                   "speaker_weighting": "every speaker weighs the same", "seed": SEED,
                   "penalty_grid": list(ALPHAS), "weights_file": args.out.name,
