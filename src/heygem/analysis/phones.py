@@ -10,13 +10,11 @@ so one mislabelled phone of a class costs nothing.
 
 from __future__ import annotations
 
-import logging
 from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
 
-log = logging.getLogger("heygem.analysis")
 
 VISEMES: dict[str, tuple[str, ...]] = {
     "silence": ("SIL", "+SPN+", "+NSN+"),
