@@ -22,8 +22,12 @@ class GenerateOptions:
     device: str = "auto"
     """"auto" (CUDA when usable, else CPU), "cpu", "cuda" or "cuda:N"."""
     motion: str = "learned"
-    """How audio drives the mouth: "learned" (mapping learned from the template's own speech, with
-    loudness as fallback) or "loudness" (loudness alone; an evaluation baseline)."""
+    """How audio drives the mouth: "learned" (the shipped general speech->mouth model calibrated to
+    the template's person; a model learned from the template's own speech only where it validates
+    better) or "loudness" (loudness alone; an evaluation baseline)."""
+    mouth_weights: str | None = None
+    """Weights file of the general speech->mouth model; None: the one shipped in the package
+    (evaluation passes models trained without the evaluated speaker)."""
     batch_size: int = 16
     """Frames rendered per engine call; smaller uses less memory."""
     encode: EncodeOptions = field(default_factory=EncodeOptions)

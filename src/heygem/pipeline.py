@@ -74,7 +74,8 @@ def run(
         t = stage_done("audio analysis", t)
         from .motion.plan import make_plan
 
-        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion)
+        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion,
+                         options.mouth_weights)
         t = stage_done("motion plan", t)
         engine = registry.create(engine_cls.name, device, settings, engine_options)
         try:

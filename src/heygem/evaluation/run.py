@@ -141,12 +141,12 @@ def mean_rows(rows: list[Row]) -> list[Row]:
 
 
 def format_table(rows: list[Row]) -> str:
-    head = f"{'clip':<18} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'PSNR>nose':>9} {'jitter':>7} {'offset':>6}"
+    head = f"{'clip':<26} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'PSNR>nose':>9} {'jitter':>7} {'offset':>6}"
     lines = [head, "-" * len(head)]
     for r in rows:
         s = r.scores
         lines.append(
-            f"{r.clip:<18} {r.method:<26} {s.open_r:7.2f} {s.lip_distance:8.3f} {100 * s.closed_in_silence:7.0f}% "
+            f"{r.clip:<26} {r.method:<26} {s.open_r:7.2f} {s.lip_distance:8.3f} {100 * s.closed_in_silence:7.0f}% "
             f"{s.above_nose_psnr:9.1f} {s.jitter_ratio:7.2f} {s.av_offset:6d}"
         )
     return "\n".join(lines)
