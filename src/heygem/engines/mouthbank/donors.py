@@ -23,6 +23,13 @@ class DonorCosts:
     """Cost of showing the same donor frame again (a frozen mouth looks dead)."""
     jump: float = 0.6
     """Cost of cutting to a non-consecutive donor (on top of the visual mismatch at the cut)."""
+    warp_free: float = 0.02
+    """Opening difference (inter-ocular units, about 3 px on a 1080p head-and-shoulders shot) the lip
+    warp covers at no extra cost: a pixel or two of stretch looks real."""
+    warp_weight: float = 1.0
+    """Cost per (warp_free)^2 of opening difference beyond warp_free: a stretch twice the free
+    amount costs as much as a cut (with its mismatch), so a closer real mouth wins over a stretch
+    that would show, and runs of real frames still win over tiny improvements."""
 
 
 def _column_scale(descriptors: np.ndarray) -> np.ndarray:
@@ -68,7 +75,12 @@ def choose_donors(
         """Shape + pose cost of showing template frame frames[i, j] at output frame rows[i]."""
         shape = ((d_target[rows][:, None, :] - d_all[frames]) ** 2).sum(-1) / dims
         pose = ((base_pose[rows][:, None, :] - pose_all[frames]) ** 2).sum(-1)
-        return shape + costs.pose_weight * pose + np.where(usable[frames], 0.0, 1e6)
+        return shape + costs.pose_weight * pose + warp_cost(rows, frames) + np.where(usable[frames], 0.0, 1e6)
+
+    def warp_cost(rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        """What the lip warp would have to add beyond the free amount (see lipwarp.py)."""
+        excess = np.maximum(np.abs(targets[rows, 0][:, None] - desc[frames, 0]) - costs.warp_free, 0.0)
+        return costs.warp_weight * (excess / costs.warp_free) ** 2
 
     k = min(costs.candidates, len(pool))
     top = np.empty((len(targets), k), dtype=np.int64)  # template frame numbers
