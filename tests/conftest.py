@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,16 @@ def testmedia() -> Path:
     if not (TESTMEDIA / "video").is_dir():
         pytest.skip("real test media (../shared/testmedia) not present")
     return TESTMEDIA
+
+
+@pytest.fixture(scope="session")
+def devset() -> Path:
+    """The development set (real clips up to 1080p) beside the test media: ../shared/devset, or
+    the devset folder beside $HEYGEM_TESTMEDIA; skips the test when absent."""
+    folder = Path(os.environ.get("HEYGEM_TESTMEDIA", TESTMEDIA)).parent / "devset"
+    if not (folder / "LIST.tsv").is_file():
+        pytest.skip("development set (../shared/devset) not present")
+    return folder
 
 
 @pytest.fixture
