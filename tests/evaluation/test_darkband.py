@@ -14,7 +14,7 @@ from heygem.media.decode import VideoSource, load_soundtrack
 from heygem.media.encode import VideoWriter
 from heygem.options import GenerateOptions
 
-CLIP = "en_woman_studio_1080p.mp4"
+CLIP = "en_mead_m026.mp4"
 TEMPLATE_S, AUDIO_S = 1.5, 2.0
 
 
