@@ -73,11 +73,11 @@ def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.n
     coords = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ m.T.astype(np.float32)
     grid = torch.from_numpy(coords).to(crop.device)[None]
     warped = F.grid_sample(crop[None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0]
-    if gap is not None and gap.any():
+    if gap is not None and gap.any():  # soften the stretched row (and a row either side) so a thin gap reads as a soft shadow
         right_eye, left_eye = eye_centres(lip_points)
         width = 2 * max(1, int(round(GAP_SMOOTHING * np.linalg.norm(left_eye - right_eye) / 2))) + 1
-        smooth = F.avg_pool2d(F.pad(warped[None], (width // 2, width // 2, 0, 0), mode="replicate"), (1, width), stride=1)[0]
-        weight = torch.from_numpy(gap).to(crop.device)[None]
+        smooth = F.avg_pool2d(F.pad(warped[None], (width // 2, width // 2, 1, 1), mode="replicate"), (3, width), stride=1)[0]
+        weight = F.max_pool2d(torch.from_numpy(gap).to(crop.device)[None, None], (3, 1), stride=1, padding=(1, 0))[0]
         warped = warped + (smooth - warped) * weight
     return warped
 
