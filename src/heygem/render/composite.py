@@ -53,7 +53,7 @@ def match_colour(donor: torch.Tensor, base: torch.Tensor, mask: torch.Tensor) ->
 
 def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.ndarray,
                 box: tuple[int, int, int, int], lip_points: np.ndarray | None = None, lip_shift: float = 0.0,
-                parting: float = 0.0) -> torch.Tensor:
+                parting: np.ndarray | float = 0.0) -> torch.Tensor:
     """Sample the donor crop (3, h, w) at the base-frame pixels of box through the affine map;
     with lip_shift, its mouth opened or closed that much further (lip_points: the donor's
     landmarks in base-frame pixels; parting: where its mouth parts, see lipwarp.parting_row)."""
@@ -73,10 +73,11 @@ def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.n
     coords = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ m.T.astype(np.float32)
     grid = torch.from_numpy(coords).to(crop.device)[None]
     warped = F.grid_sample(crop[None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0]
-    if gap is not None and gap.any():  # soften the stretched row (and a row either side) so a thin gap reads as a soft shadow
+    if gap is not None and gap.any():  # soften the stretched row and a row either side: a thin gap reads as a shadow
         right_eye, left_eye = eye_centres(lip_points)
         width = 2 * max(1, int(round(GAP_SMOOTHING * np.linalg.norm(left_eye - right_eye) / 2))) + 1
-        smooth = F.avg_pool2d(F.pad(warped[None], (width // 2, width // 2, 1, 1), mode="replicate"), (3, width), stride=1)[0]
+        padded = F.pad(warped[None], (width // 2, width // 2, 1, 1), mode="replicate")
+        smooth = F.avg_pool2d(padded, (3, width), stride=1)[0]
         weight = F.max_pool2d(torch.from_numpy(gap).to(crop.device)[None, None], (3, 1), stride=1, padding=(1, 0))[0]
         warped = warped + (smooth - warped) * weight
     return warped
