@@ -10,7 +10,8 @@ from mediafactory import speechlike, write_audio, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-TESTMEDIA = SHARED / "testmedia"
+TESTMEDIA = Path(os.environ.get("HEYGEM_TESTMEDIA", SHARED / "testmedia"))
+"""As `heygem eval` finds it: $HEYGEM_TESTMEDIA, else ../shared/testmedia."""
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +26,7 @@ def testmedia() -> Path:
 def devset() -> Path:
     """The development set (real clips up to 1080p) beside the test media: ../shared/devset, or
     the devset folder beside $HEYGEM_TESTMEDIA; skips the test when absent."""
-    folder = Path(os.environ.get("HEYGEM_TESTMEDIA", TESTMEDIA)).parent / "devset"
+    folder = TESTMEDIA.parent / "devset"
     if not (folder / "LIST.tsv").is_file():
         pytest.skip("development set (../shared/devset) not present")
     return folder
