@@ -115,6 +115,7 @@ def run(
         device=device,
         engine=engine_cls.name,
         stage_seconds=stages,
+        mouth_sources=engine.mouth_sources(),
     )
     log.info(
         "generated %s: %d frames in %.1f s (%.1f fps) on %s with %s",
