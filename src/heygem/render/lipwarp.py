@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.mouth import CHIN, CORNERS, INNER_LOWER, INNER_UPPER, OUTER_LOWER
+from ..analysis.mouth import CHIN, CORNERS, INNER_LIP_RING, INNER_LOWER, INNER_UPPER, OUTER_LOWER
 from ..analysis.pose import eye_centres
 
 INNER_LIPS = (INNER_UPPER[1], INNER_LOWER[1])  # the lip centres, where they meet
@@ -36,8 +36,8 @@ GAP_SMOOTHING = 0.06
 """Width (inter-ocular units) of the sideways blur over the stretched gap; it is also 3 px tall and
 reaches a row beyond the gap, so a gap of a pixel or two blends into the lips and teeth around it
 instead of standing out as a sharp line (on small faces a 1-px stretch is already a line)."""
-INNER_UPPER_CONTOUR = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
-INNER_LOWER_CONTOUR = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+INNER_UPPER_CONTOUR = INNER_LIP_RING[:11]  # corner to corner along the upper inner lip
+INNER_LOWER_CONTOUR = (INNER_LIP_RING[0], *INNER_LIP_RING[:10:-1], INNER_LIP_RING[10])  # same corners, lower lip
 
 
 def effective_shift(target_open: np.ndarray, donor_open: np.ndarray, active: np.ndarray) -> np.ndarray:
