@@ -29,3 +29,11 @@ class GenerateOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     engine_options: tuple[tuple[str, str], ...] = ()
     """Engine-specific settings as (key, value) pairs, e.g. (("checkpoint", "/models/w.pth"),)."""
+    background: str = "keep"
+    """Behind the person: "keep" (the template as is), "green", "blue", "#RRGGBB", "blur", an image
+    file (scaled to cover the frame), or "transparent" (a video with alpha: .webm or .mov)."""
+
+    @property
+    def output_suffix(self) -> str:
+        """Extension of an output file named by the service: .webm when it must carry alpha."""
+        return ".webm" if self.background.strip().lower() == "transparent" else ".mp4"
