@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from mediafactory import speechlike, write_audio, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-TESTMEDIA = SHARED / "testmedia"
+TESTMEDIA = Path(os.environ.get("HEYGEM_TESTMEDIA") or SHARED / "testmedia")  # same variable as `heygem eval`
 
 
 @pytest.fixture(scope="session")
