@@ -153,3 +153,27 @@ def test_colours_parse():
     assert background.parse("#FF8000").colour == (255, 128, 0)
     assert background.parse(None).kind == "keep"
     assert background.parse("transparent").alpha
+
+
+@pytest.mark.parametrize("name, codec", [("clip.webm", "vp9"), ("clip.mov", "prores")])
+def test_alpha_writers_keep_alpha_and_sound(tmp_path, name, codec):
+    from heygem.media.encode import VideoWriter
+
+    audio = write_audio(tmp_path / "a.wav", speechlike(0.4))
+    frames = []
+    for i in range(10):
+        rgba = np.zeros((48, 64, 4), np.uint8)
+        rgba[..., :3] = (200, 40 + 10 * i, 90)
+        rgba[12:36, 16:48, 3] = 255
+        frames.append(rgba)
+    with VideoWriter(tmp_path / name, 64, 48, 25, audio, alpha=True) as writer:
+        for frame in frames:
+            writer.write(frame)
+    decoded = decode(tmp_path / name, alpha=True)
+    assert len(decoded) == 10
+    with av.open(str(tmp_path / name)) as container:
+        assert container.streams.video[0].codec_context.name == codec
+        assert len(container.streams.audio) == 1
+    for got, sent in zip(decoded, frames):
+        assert got[0, 0, 3] == 0 and got[24, 32, 3] == 255
+        assert np.abs(got[24, 32, :3].astype(int) - sent[24, 32, :3]).max() <= 6

@@ -128,13 +128,13 @@ class BackgroundStep:
         self._table = _edge_table()
         self._fill = None
         if background.kind == "colour":
-            self._fill = np.empty((matte.height, matte.width, 3), np.float32)
+            self._fill = np.empty((matte.height, matte.width, 3), np.uint8)
             self._fill[:] = background.colour
         elif background.kind == "image":
-            self._fill = cover(load_image(background.image), *self.size).astype(np.float32)
+            self._fill = cover(load_image(background.image), *self.size)
 
     def alpha(self, base: int) -> np.ndarray:
-        """(H, W) float32 0..1 alpha of template frame `base` at frame size, edges feathered."""
+        """(H, W) uint8 alpha of template frame `base` at frame size, edges feathered."""
         import cv2
 
         small = self.matte.alpha[base]
@@ -144,8 +144,7 @@ class BackgroundStep:
             hull = cv2.convexHull((self.template.landmarks[base, :, :2] * scale).astype(np.int32))
             cv2.fillConvexPoly(small, hull, 255)
         full = cv2.LUT(cv2.resize(small, self.size, interpolation=cv2.INTER_LINEAR), self._table)
-        full = cv2.GaussianBlur(full, (0, 0), FEATHER_PX)
-        return full.astype(np.float32) * (1 / 255)
+        return cv2.GaussianBlur(full, (0, 0), FEATHER_PX)
 
     def apply(self, frames: list[np.ndarray], base_indices: np.ndarray) -> list[np.ndarray]:
         """The frames over the new background: RGB uint8, or RGBA uint8 for `transparent`."""
@@ -154,25 +153,22 @@ class BackgroundStep:
     def apply_one(self, frame: np.ndarray, base: int) -> np.ndarray:
         import cv2
 
-        a = self.alpha(base)
-        image = frame.astype(np.float32)
+        alpha = self.alpha(base)
+        a = alpha.astype(np.float32) * (1 / 255)
+        rest = 1 - a
         # Colour spill: edge pixels mix the person with the old background. Pull them towards the
-        # colours just inside the person, the more the less they belong to it.
-        small_image = cv2.resize(image, self.small, interpolation=cv2.INTER_AREA)
-        small_a = cv2.resize(a, self.small, interpolation=cv2.INTER_AREA)
-        inside = cv2.resize(_spread(small_image, (small_a > 0.95).astype(np.float32), 2.0), self.size,
-                            interpolation=cv2.INTER_LINEAR)
-        a3 = a[..., None]
-        person = image + (inside - image) * (1 - a3)
+        # colours just inside the person, the more the less they belong to it: image*a + inside*(1-a).
+        # Worked out at matte size, where a few pixels of blur reach across the edge.
+        small_image = cv2.resize(frame, self.small, interpolation=cv2.INTER_AREA).astype(np.float32)
+        small_a = cv2.resize(alpha, self.small, interpolation=cv2.INTER_AREA)
+        inside = _spread(small_image, (small_a > 242).astype(np.float32), 2.0)
+        inside = cv2.resize(np.clip(inside, 0, 255).astype(np.uint8), self.size, interpolation=cv2.INTER_LINEAR)
+        person = cv2.blendLinear(frame, inside, a, rest)
         if self.background.alpha:
-            rgba = np.empty((*a.shape, 4), np.uint8)
-            rgba[..., :3] = np.clip(person, 0, 255)
-            rgba[..., 3] = np.round(a * 255)
-            return rgba
+            return cv2.merge((*cv2.split(person), alpha))
         if self.background.kind == BLUR:
-            behind = _spread(small_image, 1 - small_a, BLUR_SIGMA)
-            fill = cv2.resize(behind, self.size, interpolation=cv2.INTER_LINEAR)
+            behind = _spread(small_image, 1 - small_a.astype(np.float32) * (1 / 255), BLUR_SIGMA)
+            fill = cv2.resize(np.clip(behind, 0, 255).astype(np.uint8), self.size, interpolation=cv2.INTER_LINEAR)
         else:
             fill = self._fill
-        out = fill + (person - fill) * a3
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        return cv2.blendLinear(person, fill, a, rest)
