@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+OUTPUT_SUFFIXES = (".mp4", ".webm")
+"""Extensions of the videos the job service writes: .webm for a transparent background."""
+
 
 @dataclass(frozen=True)
 class EncodeOptions:
@@ -36,4 +39,4 @@ class GenerateOptions:
     @property
     def output_suffix(self) -> str:
         """Extension of an output file named by the service: .webm when it must carry alpha."""
-        return ".webm" if self.background.strip().lower() == "transparent" else ".mp4"
+        return OUTPUT_SUFFIXES[1] if self.background.strip().lower() == "transparent" else OUTPUT_SUFFIXES[0]

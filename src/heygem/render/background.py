@@ -47,9 +47,9 @@ def describe_choices() -> str:
     return "keep, green, blue, #RRGGBB, blur, transparent, or an image file (png/jpg/webp/bmp)"
 
 
-def parse(value: str | None) -> Background:
-    """The --background value as a Background; InputError naming the problem when it is none of
-    the choices, or names an image that is missing or unreadable (decoded here, before any work)."""
+def named(value: str | None) -> Background | None:
+    """The Background a word or colour code names (keep, green, #RRGGBB, ...); None for anything
+    else (an image file, or a mistake)."""
     text = (value or KEEP).strip()
     word = text.lower()
     if word in (KEEP, TRANSPARENT, BLUR):
@@ -59,6 +59,21 @@ def parse(value: str | None) -> Background:
     if match := HEX.fullmatch(text):
         code = match.group(1)
         return Background("colour", tuple(int(code[i:i + 2], 16) for i in (0, 2, 4)))
+    return None
+
+
+def label(value: str | None) -> str:
+    """How to show a background setting to people and API clients: "image" rather than a server path."""
+    found = named(value)
+    return "image" if found is None else (value or KEEP).strip().lower()
+
+
+def parse(value: str | None) -> Background:
+    """The --background value as a Background; InputError naming the problem when it is none of
+    the choices, or names an image that is missing or unreadable (decoded here, before any work)."""
+    if (found := named(value)) is not None:
+        return found
+    text = value.strip()
     path = Path(text).expanduser()
     if path.suffix.lower() in IMAGE_TYPES or path.exists() or "/" in text or "\\" in text:
         load_image(path)  # InputError when missing or unreadable

@@ -21,7 +21,7 @@ from pathlib import Path
 from .. import devices
 from ..config import Settings
 from ..errors import EngineUnavailable, InputError
-from ..options import GenerateOptions
+from ..options import OUTPUT_SUFFIXES, GenerateOptions
 from . import owners
 from .dispatcher import Dispatcher
 from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
@@ -168,7 +168,17 @@ class JobService:
             raise InputError(f"batch size must be at least 1, got {options.batch_size}")
         if (options.device or "auto").strip().lower() != "auto":
             devices.resolve(options.device)  # DeviceError now rather than a failed job later
-        return options
+        return self._store_background(options)
+
+    def _store_background(self, options: GenerateOptions) -> GenerateOptions:
+        """InputError now for a bad background; an image is copied into uploads like the other inputs."""
+        from ..render import background
+
+        chosen = background.parse(options.background)
+        if chosen.image is None:
+            return options
+        stored = store_input(chosen.image, "background image", self.settings.uploads_dir)
+        return dataclasses.replace(options, background=str(stored))
 
     def _store_video(self, path: str | Path) -> tuple[Path, str]:
         return store_input(path, "video", self.settings.uploads_dir, self.settings.max_video_bytes), Path(path).name
@@ -263,7 +273,7 @@ class JobService:
         """Queue a failed or canceled job again (same id, attempts reset, at the end of the queue).
         Raises JobNotFound, JobStateError for other states."""
         job = self.store.retry(job_id, time.time())
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_output(job_id)
         log.info("job %s queued again", job_id)
         self._emit(JobEvent("submitted", job))
         if self._dispatcher is not None:
@@ -277,9 +287,13 @@ class JobService:
             raise JobNotFound(f"no job with id {job_id!r}")
         if self._dispatcher is not None:
             self._dispatcher.cancel_local(job_id)  # its worker drops any output it still writes
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_output(job_id)
         log.info("job %s deleted", job_id)
         self._emit(JobEvent("deleted", job))
+
+    def _remove_output(self, job_id: str) -> None:
+        for suffix in OUTPUT_SUFFIXES:
+            (self.settings.outputs_dir / f"{job_id}{suffix}").unlink(missing_ok=True)
 
     # --- watching -----------------------------------------------------------------------------
 
