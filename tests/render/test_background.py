@@ -177,3 +177,17 @@ def test_alpha_writers_keep_alpha_and_sound(tmp_path, name, codec):
     for got, sent in zip(decoded, frames):
         assert got[0, 0, 3] == 0 and got[24, 32, 3] == 255
         assert np.abs(got[24, 32, :3].astype(int) - sent[24, 32, :3]).max() <= 6
+
+
+def test_cli_refuses_bad_backgrounds_before_any_work(tmp_path, tiny_media, capsys):
+    from heygem.cli import main
+
+    video, audio = tiny_media
+    data = tmp_path / "d"
+    base = ["--data-dir", str(data), "generate", "--video", str(video), "--audio", str(audio), "--engine", "loop"]
+    assert main(base + ["-o", str(tmp_path / "o.mp4"), "--background", "transparent"]) == 2
+    assert "a transparent video is written as .webm (VP9) or .mov (ProRes 4444)" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "batch", "--audio", str(audio), "--videos", str(video),
+                 "--out", str(tmp_path / "out"), "--engine", "loop", "--background", "sunset"]) == 2
+    assert "unknown background 'sunset'" in capsys.readouterr().err
+    assert not (tmp_path / "o.mp4").exists() and not list((tmp_path / "out").glob("*"))
