@@ -41,7 +41,9 @@ def _background_step(background, source, template, settings, report, should_canc
         return None
     from .analysis.matte import load_or_compute
 
-    matte = load_or_compute(source, settings, lambda f, m: report(0.3 * f, m), should_cancel,
+    # First use only; it shares the analysis' 30 % of the bar (which may be full already), so the
+    # bar never runs backwards: the message counts the frames.
+    matte = load_or_compute(source, settings, lambda f, m: report(0.3, m), should_cancel,
                             template.sha256 if template is not None else None)
     return backgrounds.BackgroundStep(background, matte, template)
 
