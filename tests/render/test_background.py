@@ -95,6 +95,31 @@ def test_green_background_is_green_away_from_the_person_and_the_face_is_untouche
     assert max(face_errors) < 2.0, face_errors
 
 
+def test_matte_is_cached_small_beside_the_face_analysis(runs):
+    import json
+
+    from heygem.analysis.matte import MATTE_VERSION
+
+    folder = runs.analysis.cache_dir
+    assert json.loads((folder / "matte.json").read_text())["analysis_version"] == MATTE_VERSION
+    assert (folder / "meta.json").exists()  # the face analysis entry is untouched beside it
+    assert (folder / "matte.npz").stat().st_size < 8 * 1024 * runs.frames  # a few KiB per frame
+    assert runs.matte.alpha.dtype == np.uint8 and max(runs.matte.alpha.shape[1:]) == 256
+
+
+def test_time_smoothing_steadies_a_jittering_edge():
+    from heygem.analysis.matte import smooth_in_time
+
+    raw = np.zeros((40, 64, 64), np.uint8)
+    for i in range(40):
+        raw[i, :, : 30 + (2 if i % 2 else -2)] = 255  # the edge jumps 4 px every frame
+    smooth = smooth_in_time(raw)
+    edge = (smooth > 127).sum(axis=2)[:, 0]  # where the 0.5 boundary sits, per frame
+    assert np.abs(np.diff(edge[4:-4])).max() <= 1  # steady to a pixel
+    still = np.repeat(raw[:1], 10, axis=0)
+    assert (smooth_in_time(still) == still).all()  # a still matte is unchanged
+
+
 def test_transparent_video_keeps_alpha_through_a_decode(runs):
     frames = decode(runs.outputs["transparent"], alpha=True)
     assert len(frames) == 30
