@@ -91,8 +91,10 @@ def test_green_background_is_green_away_from_the_person_and_the_face_is_untouche
         rows, cols = face_core(runs, base)
         face_errors.append(np.abs(frame[rows, cols].astype(int) - kept[rows, cols]).mean())
     assert green_frames >= 0.95 * len(green)
-    # Same lip-synced face; only the encoder's noise differs between the two files.
-    assert max(face_errors) < 2.0, face_errors
+    # Same lip-synced face; only the encoder's noise differs between the two files (measured: mean
+    # 1.6-1.9 grey levels per frame, from x264 spending its bits differently on the new background).
+    # A face touched by the step (tinted or faded edges) differs by tens.
+    assert max(face_errors) < 3.0, face_errors
 
 
 def test_matte_is_cached_small_beside_the_face_analysis(runs):
