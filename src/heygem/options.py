@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+OUTPUT_SUFFIXES = (".mp4", ".webm")
+"""Extensions of the videos the job service writes: .webm for a transparent background."""
+
 
 @dataclass(frozen=True)
 class EncodeOptions:
@@ -33,3 +36,11 @@ class GenerateOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     engine_options: tuple[tuple[str, str], ...] = ()
     """Engine-specific settings as (key, value) pairs, e.g. (("checkpoint", "/models/w.pth"),)."""
+    background: str = "keep"
+    """Behind the person: "keep" (the template as is), "green", "blue", "#RRGGBB", "blur", an image
+    file (scaled to cover the frame), or "transparent" (a video with alpha: .webm or .mov)."""
+
+    @property
+    def output_suffix(self) -> str:
+        """Extension of an output file named by the service: .webm when it must carry alpha."""
+        return OUTPUT_SUFFIXES[1] if self.background.strip().lower() == "transparent" else OUTPUT_SUFFIXES[0]

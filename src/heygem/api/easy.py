@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
 from ..errors import DeviceError, HeyGemError, InputError, OutputError
+from ..options import GenerateOptions
 from ..service import Job, JobNotFound, JobService, JobStatus
 from .deps import JOB_ID, bearer, get_service, get_settings
 from .schemas import API
@@ -44,6 +45,10 @@ class EasySubmit(BaseModel):
     chaofen: int = Field(0, description="super-resolution switch: accepted, not supported (logged)")
     watermark_switch: int = Field(0, description="watermark switch: accepted, not supported (logged)")
     pn: int = Field(1, description="accepted and ignored (HeyGem.ai documents it as a fixed value)")
+    background: str = Field("keep", max_length=4096,
+                            description="extra (not in HeyGem.ai): keep, green, blue, #RRGGBB, blur, transparent "
+                                        "(the result is a .webm with alpha), or a picture: a path inside the "
+                                        "media roots or an http(s) URL, scaled to cover the frame")
 
 
 class EasyReply(BaseModel):
@@ -101,9 +106,22 @@ def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tu
         if value:
             log.info("task %s: %s=%s is not supported and is ignored", code, field, value)
     with staging(settings) as folder:
+        background = _background(body.background, folder, downloads, roots)  # a bad value: before any copy
         video = _fetch(body.video_url, "video", folder, downloads, roots)
         audio = _fetch(body.audio_url, "audio", folder, downloads, roots)
-        return service.submit(video, audio, job_id=code)
+        return service.submit(video, audio, GenerateOptions(background=background), job_id=code)
+
+
+def _background(value: str, folder: Path, downloads: Downloads, roots: tuple[Path, ...]) -> str:
+    """A named background as given; a picture fetched like the other media (roots or URL)."""
+    from ..render.background import IMAGE_TYPES, describe_choices, named
+
+    value = value.strip() or "keep"
+    if named(value) is not None:
+        return value
+    if not is_url(value) and Path(value).suffix.lower() not in IMAGE_TYPES:
+        raise InputError(f"unknown background {value!r}: use {describe_choices()}")
+    return str(_fetch(value, "image", folder, downloads, roots))
 
 
 def _task(job: Job) -> dict[str, Any]:
@@ -114,7 +132,8 @@ def _task(job: Job) -> dict[str, Any]:
         "status": status,
         "progress": 100 if done else int(job.progress * 100),
         "msg": public_text(job.error or job.stage),
-        # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs.
+        # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs
+        # (.webm for a transparent background).
         "result": f"/{job.output.name}" if done and job.output else "",
         "result_url": f"{API}/jobs/{job.id}/result" if done else "",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from ..render.background import label as background_label
 from ..service import Job, JobStatus, SystemInfo
 from .errors import public_text
 
@@ -28,6 +29,7 @@ class JobOptionsOut(BaseModel):
     batch_size: int
     crf: int
     preset: str
+    background: str = Field("keep", description='keep, green, blue, #RRGGBB, blur, transparent or "image"')
 
 
 class JobOut(BaseModel):
@@ -45,7 +47,8 @@ class JobOut(BaseModel):
     finished_at: float | None
     inputs: JobInputsOut
     options: JobOptionsOut
-    result_url: str | None = Field(description="the finished mp4 (set once the job succeeded)")
+    result_url: str | None = Field(description="the finished mp4, or webm for a transparent background "
+                                               "(set once the job succeeded)")
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -57,7 +60,7 @@ class JobOut(BaseModel):
                                 text=job.inputs.text, voice=job.inputs.voice),
             options=JobOptionsOut(engine=job.options.engine, motion=job.options.motion,
                                   batch_size=job.options.batch_size, crf=job.options.encode.crf,
-                                  preset=job.options.encode.preset),
+                                  preset=job.options.encode.preset, background=background_label(job.options.background)),
             result_url=f"{API}/jobs/{job.id}/result" if job.status is JobStatus.SUCCEEDED else None,
         )
 

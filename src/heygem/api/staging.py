@@ -29,7 +29,7 @@ STALE_S = 3600
 """A staging folder this old belongs to a process that died mid-request."""
 MAX_NAME_BYTES = 200
 """Longest kept file name in UTF-8 bytes: under the usual 255-byte limit, with room for suffixes."""
-LIMIT_ENV = {"video": "HEYGEM_MAX_VIDEO_MB", "audio": "HEYGEM_MAX_AUDIO_MB"}
+LIMIT_ENV = {"video": "HEYGEM_MAX_VIDEO_MB", "audio": "HEYGEM_MAX_AUDIO_MB", "image": "HEYGEM_MAX_AUDIO_MB"}
 
 
 def staging_root(settings: Settings) -> Path:
@@ -82,7 +82,7 @@ def _cut(text: str, most: int) -> str:
 
 
 def limit_for(settings: Settings, kind: str) -> int:
-    return settings.max_video_bytes if kind == "video" else settings.max_audio_bytes
+    return settings.max_video_bytes if kind == "video" else settings.max_audio_bytes  # images: as audio
 
 
 def too_large(kind: str, label: str, size: float, limit: int) -> UploadTooLarge:
@@ -113,9 +113,12 @@ def save_stream(source: Readable, folder: Path, filename: str, kind: str, limit:
 def sniff(path: Path, kind: str, label: str) -> None:
     """Refuse a file whose content is not the media its field needs, whatever its extension says."""
     from ..media.decode import probe_audio, probe_video
+    from ..render.background import load_image
 
     try:
-        if kind == "video":
+        if kind == "image":
+            load_image(path)
+        elif kind == "video":
             probe_video(path)
         else:
             probe_audio(path)

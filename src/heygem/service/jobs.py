@@ -69,7 +69,8 @@ class Job:
     inputs: JobInputs
     options: GenerateOptions
     output: Path | None
-    """<data>/outputs/<id>.mp4, set only once the job succeeded (the file is complete)."""
+    """<data>/outputs/<id>.mp4 (.webm for a transparent background), set only once the job succeeded
+    (the file is complete)."""
     error: str | None
     attempts: int
     """How many times a worker started it."""

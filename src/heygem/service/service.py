@@ -23,7 +23,7 @@ from pathlib import Path
 from .. import devices
 from ..config import Settings
 from ..errors import EngineUnavailable, InputError
-from ..options import GenerateOptions
+from ..options import OUTPUT_SUFFIXES, GenerateOptions
 from . import owners
 from .dispatcher import Dispatcher
 from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
@@ -218,7 +218,17 @@ class JobService:
             raise InputError(f"batch size must be at least 1, got {options.batch_size}")
         if (options.device or "auto").strip().lower() != "auto":
             devices.resolve(options.device)  # DeviceError now rather than a failed job later
-        return options
+        return self._store_background(options)
+
+    def _store_background(self, options: GenerateOptions) -> GenerateOptions:
+        """InputError now for a bad background; an image is copied into uploads like the other inputs."""
+        from ..render import background
+
+        chosen = background.parse(options.background)
+        if chosen.image is None:
+            return options
+        stored = store_input(chosen.image, "background image", self.settings.uploads_dir, self.settings.max_audio_bytes)
+        return dataclasses.replace(options, background=str(stored))
 
     def _store_video(self, path: str | Path, stored: list[Path]) -> tuple[Path, str]:
         return self._store(path, "video", self.settings.max_video_bytes, stored), Path(path).name
@@ -314,7 +324,7 @@ class JobService:
         """Queue a failed or canceled job again (same id, attempts reset, at the end of the queue).
         Raises JobNotFound, JobStateError for other states."""
         job = self.store.retry(job_id, time.time())
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_output(job_id)
         log.info("job %s queued again", job_id)
         self._emit(JobEvent("submitted", job))
         if self._dispatcher is not None:
@@ -328,10 +338,14 @@ class JobService:
             raise JobNotFound(f"no job with id {job_id!r}")
         if self._dispatcher is not None:
             self._dispatcher.cancel_local(job_id)  # its worker drops any output it still writes
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_output(job_id)
         self._remove_unused_inputs([job.inputs.video, job.inputs.audio])
         log.info("job %s deleted", job_id)
         self._emit(JobEvent("deleted", job))
+
+    def _remove_output(self, job_id: str) -> None:
+        for suffix in OUTPUT_SUFFIXES:
+            (self.settings.outputs_dir / f"{job_id}{suffix}").unlink(missing_ok=True)
 
     # --- watching -----------------------------------------------------------------------------
 

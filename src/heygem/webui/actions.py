@@ -62,24 +62,48 @@ def voice_choices() -> list[tuple[str, str]] | None:
 # --- submitting -------------------------------------------------------------------------------
 
 
-def _options(engine: str | None) -> GenerateOptions:
-    return GenerateOptions(engine=engine or "default")
+def _options(engine: str | None, background: str | None = None) -> GenerateOptions:
+    return GenerateOptions(engine=engine or "default", background=background or "keep")
+
+
+BACKGROUNDS = ("keep", "green", "blue", "colour", "image", "blur", "transparent")
+"""The page's background choices; "colour" takes a #RRGGBB code, "image" a picture."""
+
+
+def background_value(choice: str | None, colour: str | None = None, image: str | None = None) -> str:
+    """The page's background controls as one option value (see GenerateOptions.background)."""
+    from ..render.background import named, parse
+
+    choice = choice or "keep"
+    if choice == "colour":
+        value = (colour or "").strip()
+        if named(value) is None:  # a colour code only: never a path to a picture on the server
+            raise InputError(both("请输入颜色，例如 #1E90FF", "type a colour such as #1E90FF"))
+    elif choice == "image":
+        if not image:
+            raise InputError(both("请上传背景图片", "upload a background picture first"))
+        value = image
+    else:
+        value = choice
+    parse(value)  # a clear message now, not a failed job later
+    return value
 
 
 def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
-                  text: str | None = None, voice: str | None = None, engine: str | None = None) -> Job:
-    """One template with one audio, or with text to speak."""
+                  text: str | None = None, voice: str | None = None, engine: str | None = None,
+                  background: str | None = None) -> Job:
+    """One template with one audio, or with text to speak; `background` as from background_value()."""
     if not template:
         raise InputError(both("请上传模板视频", "upload a template video first"))
     uploads.check(template, "video", settings)
     text = (text or "").strip() or None
     if text is not None:
         return service.submit(template, text=text, voice=None if voice in (None, "", "auto") else voice,
-                              options=_options(engine))
+                              options=_options(engine, background))
     if not audio:
         raise InputError(both("请上传音频或输入文字", "upload an audio file or type text"))
     uploads.check(audio, "audio", settings)
-    return service.submit(template, audio, options=_options(engine))
+    return service.submit(template, audio, options=_options(engine, background))
 
 
 ONE_AUDIO = "one-audio"
@@ -116,7 +140,7 @@ def remove_from_list(staged: Sequence[str], selected: Sequence[str]) -> list[str
 
 
 def submit_batch(service: JobService, settings: Settings, mode: str, one: str | None,
-                 many: Sequence[str], engine: str | None = None) -> list[Job]:
+                 many: Sequence[str], engine: str | None = None, background: str | None = None) -> list[Job]:
     """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template."""
     one_kind = "audio" if mode == ONE_AUDIO else "video"
     if not one:
@@ -128,8 +152,8 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     for path in many:
         uploads.check(path, many_kind(mode), settings)
     if mode == ONE_AUDIO:
-        return service.submit_batch(one, list(many), options=_options(engine))
-    return service.submit_batch(audios=list(many), video=one, options=_options(engine))
+        return service.submit_batch(one, list(many), options=_options(engine, background))
+    return service.submit_batch(audios=list(many), video=one, options=_options(engine, background))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -206,8 +230,8 @@ def snapshot(service: JobService, settings: Settings) -> Snapshot:
 
 
 def output_name(job: Job) -> str:
-    """<template>_<audio>.mp4 (or <template>_text.mp4) with only safe characters."""
-    return job.readable_name + ".mp4"
+    """<template>_<audio>.mp4 (or <template>_text.mp4; .webm when transparent) with only safe characters."""
+    return job.readable_name + (job.output.suffix if job.output is not None else job.options.output_suffix)
 
 
 def named_output(settings: Settings, job: Job) -> Path | None:
@@ -235,7 +259,7 @@ def named_output(settings: Settings, job: Job) -> Path | None:
 
 def prune_named(settings: Settings) -> None:
     """Remove readable-name links whose job output was deleted (the link is then the file's only name)."""
-    for link in (exports_dir(settings) / "videos").glob("*/*.mp4"):
+    for link in (exports_dir(settings) / "videos").glob("*/*"):
         try:
             if link.stat().st_nlink == 1:
                 link.unlink()
@@ -263,7 +287,8 @@ def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) ->
             for job in jobs:
                 name = output_name(job)
                 if name in taken:
-                    name = f"{name[:-4]}-{job.id[:8]}.mp4"
+                    stem, suffix = os.path.splitext(name)
+                    name = f"{stem}-{job.id[:8]}{suffix}"
                 taken.add(name)
                 archive.write(job.output, name)
         part.replace(target)

@@ -11,6 +11,7 @@ from ...errors import HeyGemError
 from ...service import JobService
 from .. import actions, panels, uploads
 from ..labels import both
+from .background import controls
 from .single import preview
 
 VIDEOS = " (mp4 mov avi mkv webm flv)"
@@ -49,6 +50,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                 remove = gr.Button(both("移除所选", "Remove selected"), size="sm", elem_id="batch-remove")
                 clear = gr.Button(both("清空", "Clear"), size="sm", elem_id="batch-clear")
             list_note = gr.HTML(elem_id="batch-list-note")
+    backdrop = controls("batch")
     start = gr.Button(both("开始批量生成", "Start batch"), variant="primary", elem_id="batch-start")
     message = gr.HTML(elem_id="batch-message")
     progress = gr.HTML(elem_id="batch-progress")
@@ -80,10 +82,11 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
         new = actions.remove_from_list(current, selected or [])
         return new, gr.update(choices=_choices(new), value=[])
 
-    def on_start(choice, audio_path, template_path, current, engine_name):
+    def on_start(choice, audio_path, template_path, current, engine_name, bg, bg_colour, bg_image):
         one = audio_path if choice == actions.ONE_AUDIO else template_path
         try:
-            jobs = actions.submit_batch(service, settings, choice, one, current, engine_name)
+            jobs = actions.submit_batch(service, settings, choice, one, current, engine_name,
+                                        actions.background_value(bg, bg_colour, bg_image))
         except HeyGemError as exc:
             return gr.skip(), panels.error(str(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return (jobs[0].batch_id, "", panels.jobs_progress(jobs), gr.Timer(active=True), [],
@@ -112,7 +115,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                       [staged, listing, add_audios, list_note])
     remove.click(on_remove, [staged, listing], [staged, listing])
     clear.click(lambda: ([], gr.update(choices=[], value=[]), ""), None, [staged, listing, list_note])
-    start.click(on_start, [mode, one_audio, one_template, staged, engine],
+    start.click(on_start, [mode, one_audio, one_template, staged, engine, *backdrop],
                 [watching, message, progress, timer, staged, listing])
     zip_button.click(on_zip, watching, [zip_file, message])
     watch_io = dict(inputs=watching, outputs=[progress, timer], show_progress="hidden")
