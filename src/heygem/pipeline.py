@@ -19,6 +19,7 @@ from .media.decode import VideoSource, load_audio
 from .media.encode import VideoWriter
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
+from .render import background as backgrounds
 from .types import GenerateResult, MotionPlan, ProgressCallback
 
 log = logging.getLogger("heygem.pipeline")
@@ -43,6 +44,20 @@ def _subtitles(options: GenerateOptions, audio: str | Path, samples: np.ndarray,
                                 float(info.fps))
 
 
+def _background_step(background, source, template, settings, report, should_cancel):
+    """The step that puts rendered frames over the new background (None for "keep"): the person
+    matte comes from the template cache, computed on first use."""
+    if background.kind == backgrounds.KEEP:
+        return None
+    from .analysis.matte import load_or_compute
+
+    # First use only; it shares the analysis' 30 % of the bar (which may be full already), so the
+    # bar never runs backwards: the message counts the frames.
+    matte = load_or_compute(source, settings, lambda f, m: report(0.3, m), should_cancel,
+                            template.sha256 if template is not None else None)
+    return backgrounds.BackgroundStep(background, matte, template)
+
+
 def run(
     video: str | Path,
     audio: str | Path,
@@ -52,7 +67,8 @@ def run(
     progress: ProgressCallback | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> GenerateResult:
-    """Generate `output` (mp4) where the person in `video` speaks `audio`."""
+    """Generate `output` (mp4; webm/mov for a transparent background) where the person in `video`
+    speaks `audio`."""
     settings = settings or Settings.from_env()
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -66,6 +82,8 @@ def run(
     device = devices.resolve(options.device)
     engine_cls = registry.get(options.engine)
     engine_options = dict(options.engine_options)
+    background = backgrounds.parse(options.background)  # a bad value or image fails before any work
+    backgrounds.check_output(background, output)
     t = time.perf_counter()
     report(0.0, "reading inputs")
     with VideoSource(video) as source:
@@ -82,18 +100,23 @@ def run(
                 source, settings, lambda f, m: report(0.3 * f, m), should_cancel=should_cancel
             )
             t = stage_done("template analysis", t)
+        backdrop = _background_step(background, source, template, settings, report, should_cancel)
+        if backdrop is not None:
+            t = stage_done("person matte", t)
         speech = analyze_audio(samples, info.fps)
         t = stage_done("audio analysis", t)
         from .motion.plan import make_plan
 
-        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion)
+        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion,
+                         options.mouth_weights)
         t = stage_done("motion plan", t)
         engine = registry.create(engine_cls.name, device, settings, engine_options)
         try:
             engine.prepare(RenderJob(video=info, template=template, audio=speech, plan=plan))
             t = stage_done("engine prepare", t)
             total = plan.frame_count
-            with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode) as writer:
+            with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
+                             alpha=background.alpha) as writer:
                 frames = source.read_indices(plan.base_indices)
                 batches = _batches(frames, plan.base_indices, options.batch_size)
                 while True:
@@ -105,9 +128,12 @@ def run(
                     if should_cancel and should_cancel():
                         raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
                     rendered = engine.render(batch)
+                    t = stage_done("render", t)
+                    if backdrop is not None:  # before anything drawn over the picture (e.g. captions)
+                        rendered = backdrop.apply(rendered, batch.base_indices)
+                        t = stage_done("background", t)
                     if captions is not None:
                         rendered = captions.burn(rendered, batch.output_indices)
-                    t = stage_done("render", t)
                     for frame in rendered:
                         writer.write(frame)
                     stage_done("encode", t)
@@ -130,6 +156,7 @@ def run(
         engine=engine_cls.name,
         stage_seconds=stages,
         subtitles=subtitles,
+        mouth_sources=engine.mouth_sources(),
     )
     log.info(
         "generated %s: %d frames in %.1f s (%.1f fps) on %s with %s",

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from ..config import Settings
-from .generate import add_subtitle_args
+from .generate import add_background, add_subtitle_args
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -36,17 +36,19 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="veryfast", help="x264 preset (ultrafast ... veryslow)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
+    add_background(p)
 
 
 def readable_name(job, taken: set[str], out_dir: Path) -> Path:
-    """<template>_<audio>.mp4 (or <template>_text.mp4), made safe, never overwriting a file."""
-    stem = job.readable_name
+    """<template>_<audio>.mp4 (or <template>_text.mp4; .webm when transparent), made safe, never
+    overwriting a file."""
+    stem, suffix = job.readable_name, job.options.output_suffix
     candidate, n = stem, 1
-    while candidate in taken or (out_dir / f"{candidate}.mp4").exists():
+    while candidate in taken or (out_dir / f"{candidate}{suffix}").exists():
         n += 1
         candidate = f"{stem}-{n}"
     taken.add(candidate)
-    return out_dir / f"{candidate}.mp4"
+    return out_dir / f"{candidate}{suffix}"
 
 
 def copy_result(source: Path, target: Path) -> None:
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     options = GenerateOptions(engine=args.engine, batch_size=args.batch_size,
                               encode=EncodeOptions(crf=args.crf, preset=args.preset),
-                              engine_options=engine_options(args.engine_option),
+                              engine_options=engine_options(args.engine_option), background=args.background,
                               subtitles=args.subtitles, script=read_script(args))
     service = JobService(settings, device=args.device)
     print(service.device_message)

@@ -17,7 +17,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     speech.add_argument("--text", help="words to speak instead of --audio (Mandarin or English, offline)")
     p.add_argument("--voice", default=None, help="voice for --text (see `heygem voices`; default: by the text's language)")
     p.add_argument("--speed", type=float, default=1.0, help="speaking speed for --text, 0.5 to 2.0 (default 1.0)")
-    p.add_argument("-o", "--output", required=True, help="output .mp4 path")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 path (.webm or .mov with --background transparent)")
     add_subtitle_args(p)
     p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
@@ -28,6 +28,13 @@ def add(sub: argparse._SubParsersAction) -> None:
                    help="Wav2Lip checkpoint (default $HEYGEM_WAV2LIP_CHECKPOINT or <data>/models/wav2lip*.pth)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
+    add_background(p)
+
+
+def add_background(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--background", default="keep", metavar="BG",
+                   help="behind the person: keep (default), green, blue, #RRGGBB, blur, IMAGE_FILE (scaled "
+                        "to cover), or transparent (a video with alpha: .webm VP9, or ProRes 4444 for .mov)")
 
 
 def add_subtitle_args(p: argparse.ArgumentParser) -> None:
@@ -70,9 +77,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..options import EncodeOptions, GenerateOptions
     from .progress import TerminalProgress
 
+    from ..render import background
+
+    background.check_output(background.parse(args.background), args.output)  # before any work
     device = devices.report(args.device or settings.device)
     print(device.message)
     options = GenerateOptions(
+        background=args.background,
         engine=args.engine,
         device=device.device,
         batch_size=args.batch_size,

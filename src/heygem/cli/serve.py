@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 
-from ..config import Settings
+from ..config import Settings, is_loopback
 
 log = logging.getLogger("heygem.cli")
 
@@ -18,15 +17,6 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=None, help="port (default 7860 or $HEYGEM_PORT)")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto or $HEYGEM_DEVICE)")
     p.add_argument("--no-ui", action="store_true", help="serve the HTTP API only")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may well resolve to a public interface
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,6 +31,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not is_loopback(settings.host) and not settings.api_token:
         log.warning("listening on %s without an access token: anyone who can reach this machine can use it; "
                     "set HEYGEM_API_TOKEN to require one", settings.host)
+    if settings.allow_private_urls:
+        log.warning("HEYGEM_ALLOW_PRIVATE_URLS is on: /easy URL downloads may reach loopback and private addresses")
     app = create_app(settings, ui=not args.no_ui)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"HeyGem on http://{shown}:{settings.port}/  (API docs: /docs)", flush=True)

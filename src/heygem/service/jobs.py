@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import HeyGemError
-from ..options import EncodeOptions, GenerateOptions
+from ..options import VIDEO_SUFFIXES, EncodeOptions, GenerateOptions
 
 MAX_ATTEMPTS = 3
 """A job whose process died while running it this many times is failed instead of requeued."""
@@ -69,7 +69,8 @@ class Job:
     inputs: JobInputs
     options: GenerateOptions
     output: Path | None
-    """<data>/outputs/<id>.mp4, set only once the job succeeded (the file is complete)."""
+    """<data>/outputs/<id>.mp4 (.webm for a transparent background), set only once the job succeeded
+    (the file is complete)."""
     error: str | None
     attempts: int
     """How many times a worker started it."""
@@ -124,7 +125,7 @@ class SystemInfo:
     """(free, total) bytes on the data dir's disk."""
 
 
-OUTPUT_SUFFIXES = (".mp4", ".srt", ".vtt")
+OUTPUT_SUFFIXES = (*VIDEO_SUFFIXES, ".srt", ".vtt")
 """The files a job may leave in <data>/outputs/ as <id><suffix>: the video and its subtitles."""
 
 

@@ -132,7 +132,7 @@ class Worker:
 
     def run(self, device: str) -> Job | None:
         job, ctx = self.job, self.ctx
-        output = ctx.settings.outputs_dir / f"{job.id}.mp4"
+        output = ctx.settings.outputs_dir / f"{job.id}{job.options.output_suffix}"
         ran_on = device
         log.info("job %s (%s) started on %s, attempt %d", job.id, job.name, device, job.attempts)
         ctx.emit(JobEvent("started", job))

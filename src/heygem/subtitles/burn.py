@@ -102,10 +102,13 @@ class CaptionBurner:
 def _blend(frame: np.ndarray, caption: Caption) -> np.ndarray:
     left, top, right, bottom = caption.box
     out = frame.copy()
-    region = out[top:bottom, left:right].astype(np.float32)
+    region = out[top:bottom, left:right, :3].astype(np.float32)
     rgba = caption.pixels.astype(np.float32)
     alpha = rgba[..., 3:] / 255.0
-    out[top:bottom, left:right] = np.round(region * (1 - alpha) + rgba[..., :3] * alpha).astype(np.uint8)
+    out[top:bottom, left:right, :3] = np.round(region * (1 - alpha) + rgba[..., :3] * alpha).astype(np.uint8)
+    if frame.shape[2] == 4:  # a transparent video: the caption is opaque where it is drawn
+        shown = out[top:bottom, left:right, 3]
+        np.maximum(shown, caption.pixels[..., 3], out=shown)
     return out
 
 

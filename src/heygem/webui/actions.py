@@ -62,9 +62,10 @@ def voice_choices() -> list[tuple[str, str]] | None:
 # --- submitting -------------------------------------------------------------------------------
 
 
-def _options(engine: str | None, subtitles: str | None = None, script: str | None = None) -> GenerateOptions:
+def _options(engine: str | None, subtitles: str | None = None, script: str | None = None,
+             background: str | None = None) -> GenerateOptions:
     return GenerateOptions(engine=engine or "default", subtitles=subtitles or "none",
-                           script=(script or "").strip() or None)
+                           script=(script or "").strip() or None, background=background or "keep")
 
 
 def subtitle_choices() -> list[tuple[str, str]]:
@@ -73,21 +74,45 @@ def subtitle_choices() -> list[tuple[str, str]]:
             (both("烧录到画面（另附 SRT）", "burned in (+ SRT)"), "burn")]
 
 
+BACKGROUNDS = ("keep", "green", "blue", "colour", "image", "blur", "transparent")
+"""The page's background choices; "colour" takes a #RRGGBB code, "image" a picture."""
+
+
+def background_value(choice: str | None, colour: str | None = None, image: str | None = None) -> str:
+    """The page's background controls as one option value (see GenerateOptions.background)."""
+    from ..render.background import named, parse
+
+    choice = choice or "keep"
+    if choice == "colour":
+        value = (colour or "").strip()
+        if named(value) is None:  # a colour code only: never a path to a picture on the server
+            raise InputError(both("请输入颜色，例如 #1E90FF", "type a colour such as #1E90FF"))
+    elif choice == "image":
+        if not image:
+            raise InputError(both("请上传背景图片", "upload a background picture first"))
+        value = image
+    else:
+        value = choice
+    parse(value)  # a clear message now, not a failed job later
+    return value
+
+
 def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
                   text: str | None = None, voice: str | None = None, engine: str | None = None,
-                  subtitles: str | None = None, script: str | None = None) -> Job:
-    """One template with one audio, or with text to speak; `script` (the audio's words) times subtitles."""
+                  subtitles: str | None = None, script: str | None = None, background: str | None = None) -> Job:
+    """One template with one audio, or with text to speak; `script` (the audio's words) times subtitles;
+    `background` as from background_value()."""
     if not template:
         raise InputError(both("请上传模板视频", "upload a template video first"))
     uploads.check(template, "video", settings)
     text = (text or "").strip() or None
     if text is not None:
         return service.submit(template, text=text, voice=None if voice in (None, "", "auto") else voice,
-                              options=_options(engine, subtitles))
+                              options=_options(engine, subtitles, background=background))
     if not audio:
         raise InputError(both("请上传音频或输入文字", "upload an audio file or type text"))
     uploads.check(audio, "audio", settings)
-    return service.submit(template, audio, options=_options(engine, subtitles, script))
+    return service.submit(template, audio, options=_options(engine, subtitles, script, background))
 
 
 ONE_AUDIO = "one-audio"
@@ -125,7 +150,7 @@ def remove_from_list(staged: Sequence[str], selected: Sequence[str]) -> list[str
 
 def submit_batch(service: JobService, settings: Settings, mode: str, one: str | None,
                  many: Sequence[str], engine: str | None = None, subtitles: str | None = None,
-                 script: str | None = None) -> list[Job]:
+                 script: str | None = None, background: str | None = None) -> list[Job]:
     """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template.
     `script` (the one audio's words) times subtitles in ONE_AUDIO mode."""
     one_kind = "audio" if mode == ONE_AUDIO else "video"
@@ -138,8 +163,8 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     for path in many:
         uploads.check(path, many_kind(mode), settings)
     if mode == ONE_AUDIO:
-        return service.submit_batch(one, list(many), options=_options(engine, subtitles, script))
-    return service.submit_batch(audios=list(many), video=one, options=_options(engine, subtitles))
+        return service.submit_batch(one, list(many), options=_options(engine, subtitles, script, background))
+    return service.submit_batch(audios=list(many), video=one, options=_options(engine, subtitles, None, background))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -216,8 +241,8 @@ def snapshot(service: JobService, settings: Settings) -> Snapshot:
 
 
 def output_name(job: Job) -> str:
-    """<template>_<audio>.mp4 (or <template>_text.mp4) with only safe characters."""
-    return job.readable_name + ".mp4"
+    """<template>_<audio>.mp4 (or <template>_text.mp4; .webm when transparent) with only safe characters."""
+    return job.readable_name + (job.output.suffix if job.output is not None else job.options.output_suffix)
 
 
 def named_output(settings: Settings, job: Job) -> Path | None:
@@ -265,7 +290,7 @@ def named_subtitles(video_link: Path | None, job: Job) -> Path | None:
 
 def prune_named(settings: Settings) -> None:
     """Remove readable-name links whose job output was deleted (the link is then the file's only name)."""
-    for link in (exports_dir(settings) / "videos").glob("*/*.*"):
+    for link in (exports_dir(settings) / "videos").glob("*/*"):
         try:
             if link.stat().st_nlink == 1:
                 link.unlink()
@@ -293,11 +318,12 @@ def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) ->
             for job in jobs:
                 name = output_name(job)
                 if name in taken:
-                    name = f"{name[:-4]}-{job.id[:8]}.mp4"
+                    stem, suffix = os.path.splitext(name)
+                    name = f"{stem}-{job.id[:8]}{suffix}"
                 taken.add(name)
                 archive.write(job.output, name)
                 if job.subtitles is not None and job.subtitles.is_file():  # beside its video, same name
-                    archive.write(job.subtitles, name[:-4] + job.subtitles.suffix)
+                    archive.write(job.subtitles, os.path.splitext(name)[0] + job.subtitles.suffix)
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)
