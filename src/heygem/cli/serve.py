@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 from pathlib import Path
 
-from ..config import Settings
+from ..config import Settings, is_loopback
 
 log = logging.getLogger("heygem.cli")
 
@@ -31,15 +30,6 @@ def add(sub: argparse._SubParsersAction) -> None:
                    help="port of the client's voice service (default 18180 or $HEYGEM_AI_TTS_PORT)")
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may well resolve to a public interface
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -52,6 +42,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not is_loopback(settings.host) and not settings.api_token:
         log.warning("listening on %s without an access token: anyone who can reach this machine can use it; "
                     "set HEYGEM_API_TOKEN to require one", settings.host)
+    if settings.allow_private_urls:
+        log.warning("HEYGEM_ALLOW_PRIVATE_URLS is on: /easy URL downloads may reach loopback and private addresses")
     if args.heygem_ai:
         from ..api.heygem_ai import DesktopClient
         from ..api.heygem_ai.servers import serve_desktop

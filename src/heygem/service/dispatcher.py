@@ -169,13 +169,13 @@ class Dispatcher:
         return recovered
 
     def _remove_partials(self, job_id: str) -> None:
-        for part in self.ctx.settings.outputs_dir.glob(f".{job_id}.*.partial.mp4"):
+        for part in self.ctx.settings.outputs_dir.glob(f".{job_id}.*.partial.*"):
             part.unlink(missing_ok=True)
 
     def _remove_orphan_partials(self) -> None:
-        """Half-written outputs of jobs nobody runs now (the encoder names them .<job-id>.<hex>.partial.mp4)."""
+        """Half-written outputs of jobs nobody runs now (the encoder names them .<job-id>.<hex>.partial.<ext>)."""
         running = {job.id for job, _, _ in self.ctx.store.running()}
-        for part in self.ctx.settings.outputs_dir.glob(".*.partial.mp4"):
+        for part in self.ctx.settings.outputs_dir.glob(".*.partial.*"):
             job_id = part.name[1:].split(".", 1)[0]
             if job_id not in running:
                 part.unlink(missing_ok=True)

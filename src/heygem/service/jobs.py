@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import HeyGemError
-from ..options import EncodeOptions, GenerateOptions
+from ..options import VIDEO_SUFFIXES, EncodeOptions, GenerateOptions
 
 MAX_ATTEMPTS = 3
 """A job whose process died while running it this many times is failed instead of requeued."""
@@ -72,7 +72,8 @@ class Job:
     inputs: JobInputs
     options: GenerateOptions
     output: Path | None
-    """<data>/outputs/<id>.mp4, set only once the job succeeded (the file is complete)."""
+    """<data>/outputs/<id>.mp4 (.webm for a transparent background), set only once the job succeeded
+    (the file is complete)."""
     error: str | None
     attempts: int
     """How many times a worker started it."""
@@ -86,6 +87,13 @@ class Job:
     @property
     def done(self) -> bool:
         return self.status.done
+
+    @property
+    def subtitles(self) -> Path | None:
+        """<data>/outputs/<id>.srt (or .vtt) beside the output, when the job was asked for subtitles."""
+        from ..subtitles.formats import sidecar_path
+
+        return sidecar_path(self.output, self.options.subtitles) if self.output is not None else None
 
     @property
     def readable_name(self) -> str:
@@ -118,6 +126,10 @@ class SystemInfo:
     """Jobs allowed at once per device, e.g. {"cpu": 1, "cuda:0": 1}."""
     disk: tuple[int, int] | None = None
     """(free, total) bytes on the data dir's disk."""
+
+
+OUTPUT_SUFFIXES = (*VIDEO_SUFFIXES, ".srt", ".vtt")
+"""The files a job may leave in <data>/outputs/ as <id><suffix>: the video and its subtitles."""
 
 
 def options_to_dict(options: GenerateOptions) -> dict[str, Any]:

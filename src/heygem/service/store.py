@@ -35,6 +35,17 @@ class JobStore(ABC):
     @abstractmethod
     def get(self, job_id: str) -> Job | None: ...
 
+    def uses_input(self, path: Path) -> bool:
+        """True when some job's inputs are the file at `path` (stores may answer this faster)."""
+        offset, path = 0, Path(path)
+        while True:
+            jobs, total = self.list(offset=offset, limit=500)
+            if any(path in (job.inputs.video, job.inputs.audio) for job in jobs):
+                return True
+            offset += len(jobs)
+            if not jobs or offset >= total:
+                return False
+
     @abstractmethod
     def find(self, id_prefix: str, limit: int = 2) -> JobList: ...
 
@@ -339,6 +350,13 @@ class SqliteJobStore(JobStore):
                        "stage='queued (retry)', started_at=NULL, finished_at=NULL, owner=NULL, device=NULL, "
                        "cancel_requested=0 WHERE id=?", (seq, job_id))
             return self._one(job_id)  # type: ignore[return-value]
+
+    def uses_input(self, path: Path) -> bool:
+        stored = self._path_out(Path(path))
+        with self._lock:
+            return self._db.execute(
+                "SELECT 1 FROM jobs WHERE json_extract(inputs, '$.video')=? OR json_extract(inputs, '$.audio')=? "
+                "LIMIT 1", (stored, stored)).fetchone() is not None
 
     def delete(self, job_id: str) -> Job | None:
         with self._tx() as db:

@@ -23,6 +23,7 @@ from ...errors import HeyGemError, InputError
 from ..auth import TokenMiddleware
 from ..errors import status_of
 from ..limits import JSON_LIMIT, BodyLimitMiddleware
+from ..origin import SameOriginMiddleware
 from ..sources import local_file
 from ..staging import too_large
 from .client import DesktopClient
@@ -133,5 +134,6 @@ def tts_app(settings: Settings, client: DesktopClient) -> FastAPI:
         return failure("; ".join(problems), 400 if request.url.path == "/v1/invoke" else 200)
 
     app.add_middleware(_JsonLimit, settings=settings)
+    app.add_middleware(SameOriginMiddleware, bound_host=settings.host, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(TokenMiddleware, token=settings.api_token)
     return app

@@ -12,6 +12,7 @@ from .. import easy, errors
 from ..auth import TokenMiddleware
 from ..limits import BodyLimitMiddleware
 from ..origin import SameOriginMiddleware
+from ..sources import Downloads
 from .client import DesktopClient
 
 
@@ -23,9 +24,10 @@ def video_app(settings: Settings, service: JobService, client: DesktopClient) ->
     app.state.service = service
     app.state.media_roots = (client.video_dir,)
     app.state.desktop_client = client
+    app.state.downloads = Downloads(settings)
     errors.install(app)
     app.include_router(easy.router)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
-    app.add_middleware(SameOriginMiddleware)
+    app.add_middleware(SameOriginMiddleware, bound_host=settings.host, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(TokenMiddleware, token=settings.api_token)
     return app
