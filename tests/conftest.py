@@ -10,15 +10,24 @@ from mediafactory import speechlike, write_audio, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-TESTMEDIA = Path(os.environ.get("HEYGEM_TESTMEDIA", SHARED / "testmedia"))
+TESTMEDIA = Path(os.environ.get("HEYGEM_TESTMEDIA") or SHARED / "testmedia")  # as `heygem eval` finds it
+DEVSET = TESTMEDIA.parent / "devset"
 
 
 @pytest.fixture(scope="session")
 def testmedia() -> Path:
-    """../shared/testmedia or $HEYGEM_TESTMEDIA (real talking-head clips and speech); skips the test when absent."""
+    """$HEYGEM_TESTMEDIA or ../shared/testmedia (real talking-head clips and speech); skips the test when absent."""
     if not (TESTMEDIA / "video").is_dir():
         pytest.skip("real test media (../shared/testmedia) not present")
     return TESTMEDIA
+
+
+@pytest.fixture(scope="session")
+def devset() -> Path:
+    """../shared/devset (real talking-head clips of many speakers, LIST.tsv); skips when absent."""
+    if not (DEVSET / "LIST.tsv").is_file():
+        pytest.skip("development set (../shared/devset) not present")
+    return DEVSET
 
 
 @pytest.fixture

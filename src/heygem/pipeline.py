@@ -19,6 +19,7 @@ from .media.decode import VideoSource, load_audio
 from .media.encode import VideoWriter
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
+from .render import background as backgrounds
 from .types import GenerateResult, MotionPlan, ProgressCallback
 
 log = logging.getLogger("heygem.pipeline")
@@ -33,6 +34,30 @@ def _batches(frames: Iterator[np.ndarray], base: np.ndarray, size: int) -> Itera
         start = stop
 
 
+def _subtitles(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info):
+    """The subtitles step (cues, burning, file), or None when none were asked for."""
+    if options.subtitles == "none":
+        return None
+    from .subtitles.step import SubtitleStep
+
+    return SubtitleStep.prepare(options.subtitles, options.script, audio, samples, info.width, info.height,
+                                float(info.fps))
+
+
+def _background_step(background, source, template, settings, report, should_cancel):
+    """The step that puts rendered frames over the new background (None for "keep"): the person
+    matte comes from the template cache, computed on first use."""
+    if background.kind == backgrounds.KEEP:
+        return None
+    from .analysis.matte import load_or_compute
+
+    # First use only; it shares the analysis' 30 % of the bar (which may be full already), so the
+    # bar never runs backwards: the message counts the frames.
+    matte = load_or_compute(source, settings, lambda f, m: report(0.3, m), should_cancel,
+                            template.sha256 if template is not None else None)
+    return backgrounds.BackgroundStep(background, matte, template)
+
+
 def run(
     video: str | Path,
     audio: str | Path,
@@ -42,7 +67,8 @@ def run(
     progress: ProgressCallback | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> GenerateResult:
-    """Generate `output` (mp4) where the person in `video` speaks `audio`."""
+    """Generate `output` (mp4; webm/mov for a transparent background) where the person in `video`
+    speaks `audio`."""
     settings = settings or Settings.from_env()
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -56,12 +82,16 @@ def run(
     device = devices.resolve(options.device)
     engine_cls = registry.get(options.engine)
     engine_options = dict(options.engine_options)
+    background = backgrounds.parse(options.background)  # a bad value or image fails before any work
+    backgrounds.check_output(background, output)
     t = time.perf_counter()
     report(0.0, "reading inputs")
     with VideoSource(video) as source:
         samples = load_audio(audio, SAMPLE_RATE)
         info = source.info
         t = stage_done("probe", t)
+        captions = _subtitles(options, audio, samples, info)  # before the slow stages: fails fast
+        t = stage_done("subtitles", t)
         template = None
         if engine_cls.needs_face_analysis:
             from .analysis.template import load_or_analyze
@@ -70,18 +100,23 @@ def run(
                 source, settings, lambda f, m: report(0.3 * f, m), should_cancel=should_cancel
             )
             t = stage_done("template analysis", t)
+        backdrop = _background_step(background, source, template, settings, report, should_cancel)
+        if backdrop is not None:
+            t = stage_done("person matte", t)
         speech = analyze_audio(samples, info.fps)
         t = stage_done("audio analysis", t)
         from .motion.plan import make_plan
 
-        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion)
+        plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion,
+                         options.mouth_weights)
         t = stage_done("motion plan", t)
         engine = registry.create(engine_cls.name, device, settings, engine_options)
         try:
             engine.prepare(RenderJob(video=info, template=template, audio=speech, plan=plan))
             t = stage_done("engine prepare", t)
             total = plan.frame_count
-            with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode) as writer:
+            with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
+                             alpha=background.alpha) as writer:
                 frames = source.read_indices(plan.base_indices)
                 batches = _batches(frames, plan.base_indices, options.batch_size)
                 while True:
@@ -94,6 +129,11 @@ def run(
                         raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
                     rendered = engine.render(batch)
                     t = stage_done("render", t)
+                    if backdrop is not None:  # before anything drawn over the picture (e.g. captions)
+                        rendered = backdrop.apply(rendered, batch.base_indices)
+                        t = stage_done("background", t)
+                    if captions is not None:
+                        rendered = captions.burn(rendered, batch.output_indices)
                     for frame in rendered:
                         writer.write(frame)
                     stage_done("encode", t)
@@ -101,6 +141,7 @@ def run(
                     report(0.3 + 0.7 * done / total if template is not None else done / total, f"rendering {done}/{total}")
                 t = time.perf_counter()
             stage_done("encode", t)
+            subtitles = captions.write(output) if captions is not None else None
         finally:
             engine.release()
             devices.release(device)
@@ -114,6 +155,8 @@ def run(
         device=device,
         engine=engine_cls.name,
         stage_seconds=stages,
+        subtitles=subtitles,
+        mouth_sources=engine.mouth_sources(),
     )
     log.info(
         "generated %s: %d frames in %.1f s (%.1f fps) on %s with %s",

@@ -77,6 +77,11 @@ class GenerateResult:
     device: str
     engine: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    subtitles: Path | None = None
+    """The .srt/.vtt written beside the output, when subtitles were asked for."""
+    mouth_sources: np.ndarray | None = None
+    """(frames,) int: the template frame whose mouth each output frame shows (engines that reuse
+    real mouths; None for others): checks compare a render with the mouth it came from."""
 
     @property
     def render_fps(self) -> float:

@@ -148,9 +148,9 @@ class Dispatcher:
         return recovered
 
     def _remove_orphan_partials(self) -> None:
-        """Half-written outputs of jobs nobody runs now (the encoder names them .<job-id>.<hex>.partial.mp4)."""
+        """Half-written outputs of jobs nobody runs now (the encoder names them .<job-id>.<hex>.partial.<ext>)."""
         running = {job.id for job, _, _ in self.ctx.store.running()}
-        for part in self.ctx.settings.outputs_dir.glob(".*.partial.mp4"):
+        for part in self.ctx.settings.outputs_dir.glob(".*.partial.*"):
             job_id = part.name[1:].split(".", 1)[0]
             if job_id not in running:
                 part.unlink(missing_ok=True)
@@ -182,7 +182,7 @@ def recover_abandoned(ctx: JobContext) -> list[Job]:
         new = ctx.store.recover(job.id, owner, MAX_ATTEMPTS, error, now)
         if new is None:
             continue
-        for part in ctx.settings.outputs_dir.glob(f".{job.id}.*.partial.mp4"):
+        for part in ctx.settings.outputs_dir.glob(f".{job.id}.*.partial.*"):
             part.unlink(missing_ok=True)
         log.warning("job %s was abandoned by %s: %s", job.id, owner, new.status.value)
         if new.done:

@@ -48,6 +48,17 @@ class JobStore(ABC):
     @abstractmethod
     def get(self, job_id: str) -> Job | None: ...
 
+    def uses_input(self, path: Path) -> bool:
+        """True when some job's inputs are the file at `path` (stores may answer this faster)."""
+        offset, path = 0, Path(path)
+        while True:
+            jobs, total = self.list(offset=offset, limit=500)
+            if any(path in (job.inputs.video, job.inputs.audio) for job in jobs):
+                return True
+            offset += len(jobs)
+            if not jobs or offset >= total:
+                return False
+
     @abstractmethod
     def find(self, id_prefix: str, limit: int = 2) -> JobList: ...
 
@@ -256,7 +267,7 @@ class SqlJobStore(JobStore):
         return json.dumps({
             "video": self._path_out(inputs.video), "audio": self._path_out(inputs.audio),
             "video_name": inputs.video_name, "audio_name": inputs.audio_name,
-            "text": inputs.text, "voice": inputs.voice,
+            "text": inputs.text, "voice": inputs.voice, "deliver_to": self._path_out(inputs.deliver_to),
         })
 
     def _job(self, row: tuple) -> Job:
@@ -269,6 +280,7 @@ class SqlJobStore(JobStore):
                 video=self._path_in(data["video"]), audio=self._maybe_path_in(data.get("audio")),
                 video_name=data.get("video_name", ""), audio_name=data.get("audio_name"),
                 text=data.get("text"), voice=data.get("voice"),
+                deliver_to=self._maybe_path_in(data.get("deliver_to")),
             ),
             options=options_from_dict(json.loads(options)), output=self._maybe_path_in(output), error=error,
             attempts=attempts, device=device, created_at=created_at, started_at=started_at, finished_at=finished_at,
@@ -389,6 +401,13 @@ class SqlJobStore(JobStore):
                           "stage='queued (retry)', started_at=NULL, finished_at=NULL, owner=NULL, device=NULL, "
                           "cancel_requested=0, sent_at=NULL WHERE id=?", (self._next_seq(), job_id))
             return self._one(job_id)  # type: ignore[return-value]
+
+    def uses_input(self, path: Path) -> bool:
+        stored = self._path_out(Path(path))
+        with self._lock:
+            return self._db.execute(
+                "SELECT 1 FROM jobs WHERE json_extract(inputs, '$.video')=? OR json_extract(inputs, '$.audio')=? "
+                "LIMIT 1", (stored, stored)).fetchone() is not None
 
     def delete(self, job_id: str) -> Job | None:
         with self._tx():

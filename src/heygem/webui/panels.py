@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from urllib.parse import quote
 
 from ..service import Job, JobStatus, WorkerInfo
-from .actions import Page, Snapshot
+from .actions import Page, Snapshot, named_subtitles
 from .labels import STATUS, both
 
 GIB = 1024**3
@@ -54,9 +54,15 @@ def download_link(path: Path | None) -> str:
     return f"<a class='heygem-download' href='{href}' download='{name}'>⬇ {name}</a>"
 
 
+def download_links(video: Path | None, job: Job) -> str:
+    """The video's download link, and its subtitles' beside it when the job made them."""
+    subtitles = named_subtitles(video, job)
+    return download_link(video) + (" " + download_link(subtitles) if subtitles else "")
+
+
 def _row(job: Job, index: int, total: int, named: Named | None) -> str:
     if job.status is JobStatus.SUCCEEDED:
-        detail = download_link(named(job)) if named else ""
+        detail = download_links(named(job), job) if named else ""
     else:
         detail = escape(job.error if job.status is JobStatus.FAILED else job.stage or "")
     return (
