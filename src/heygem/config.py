@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MB = 1024 * 1024
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+
+
+def is_loopback(host: str) -> bool:
+    """True for "localhost" (and names under .localhost) and loopback addresses, e.g. 127.0.0.2, [::1]."""
+    host = host.strip().lower().rstrip(".")
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # another name: it may well resolve to a public interface
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,22 @@ class Settings:
     cpu_jobs: int = 1
     """Jobs run at once on the CPU."""
     log_level: str = "INFO"
+    database_url: str | None = None
+    """postgresql://... keeps jobs in PostgreSQL instead of <data>/jobs.sqlite3 (several machines)."""
+    broker_url: str | None = None
+    """redis://host:6379/0 switches to distributed mode: `heygem worker` processes run the jobs."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Extra Host names the server answers to (HEYGEM_ALLOWED_HOSTS, comma-separated). Bound to a
+    loopback address it otherwise answers only to loopback names (a DNS-rebinding defence)."""
+    allow_private_urls: bool = False
+    """Let URL downloads (/easy video_url, audio_url) reach loopback, private and link-local
+    addresses (HEYGEM_ALLOW_PRIVATE_URLS=1). Off: such a URL is refused like any failed download."""
+    max_downloads: int = 4
+    """URL downloads in flight at once (HEYGEM_MAX_DOWNLOADS); more are refused as busy."""
+    download_timeout_s: float = 120.0
+    """Longest one URL download may take (HEYGEM_DOWNLOAD_TIMEOUT_S)."""
+    max_batch_bytes: int = 4096 * MB
+    """Largest batch request body (HEYGEM_MAX_BATCH_MB); each file also keeps its own limit."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -41,6 +70,14 @@ class Settings:
             gpu_jobs=int(env.get("HEYGEM_GPU_JOBS", defaults.gpu_jobs)),
             cpu_jobs=int(env.get("HEYGEM_CPU_JOBS", defaults.cpu_jobs)),
             log_level=env.get("HEYGEM_LOG_LEVEL", defaults.log_level).upper(),
+            database_url=env.get("HEYGEM_DATABASE_URL") or None,
+            broker_url=env.get("HEYGEM_BROKER_URL") or None,
+            allowed_hosts=tuple(h.strip().lower() for h in env.get("HEYGEM_ALLOWED_HOSTS", "").split(",")
+                                if h.strip()),
+            allow_private_urls=env.get("HEYGEM_ALLOW_PRIVATE_URLS", "").strip().lower() in ("1", "true", "yes", "on"),
+            max_downloads=int(env.get("HEYGEM_MAX_DOWNLOADS", defaults.max_downloads)),
+            download_timeout_s=float(env.get("HEYGEM_DOWNLOAD_TIMEOUT_S", defaults.download_timeout_s)),
+            max_batch_bytes=int(float(env.get("HEYGEM_MAX_BATCH_MB", 4096)) * MB),
         )
 
     def with_overrides(self, **changes) -> "Settings":
@@ -73,3 +110,9 @@ class Settings:
     @property
     def job_db(self) -> Path:
         return self.data_dir / "jobs.sqlite3"
+
+
+def redact(url: str) -> str:
+    """A server URL without its user and password, for logs and messages."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}"

@@ -50,6 +50,15 @@ def resolve(spec: str = "auto") -> str:
     raise DeviceError(f"unknown device {spec!r}: use auto, cpu, cuda or cuda:N")
 
 
+def gpu_count() -> int:
+    """How many CUDA devices this machine can use (0 without a usable CUDA)."""
+    if _cuda_problem() is not None:
+        return 0
+    import torch
+
+    return int(torch.cuda.device_count())
+
+
 def memory(device: str) -> tuple[int, int]:
     """(free, total) bytes on a CUDA device; (0, 0) on the CPU."""
     if not device.startswith("cuda"):

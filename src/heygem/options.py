@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+VIDEO_SUFFIXES = (".mp4", ".webm")
+"""Extensions of the videos the job service writes: .webm for a transparent background."""
+
 
 @dataclass(frozen=True)
 class EncodeOptions:
@@ -25,10 +28,27 @@ class GenerateOptions:
     device: str = "auto"
     """"auto" (CUDA when usable, else CPU), "cpu", "cuda" or "cuda:N"."""
     motion: str = "learned"
-    """How audio drives the mouth: "learned" (mapping learned from the template's own speech, with
-    loudness as fallback) or "loudness" (loudness alone; an evaluation baseline)."""
+    """How audio drives the mouth: "learned" (the shipped general speech->mouth model calibrated to
+    the template's person; a model learned from the template's own speech only where it validates
+    better) or "loudness" (loudness alone; an evaluation baseline)."""
+    mouth_weights: str | None = None
+    """Weights file of the general speech->mouth model; None: the one shipped in the package
+    (evaluation passes models trained without the evaluated speaker)."""
     batch_size: int = 16
     """Frames rendered per engine call; smaller uses less memory."""
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     engine_options: tuple[tuple[str, str], ...] = ()
     """Engine-specific settings as (key, value) pairs, e.g. (("checkpoint", "/models/w.pth"),)."""
+    subtitles: str = "none"
+    """"none", "srt" or "vtt" (a subtitle file beside the video), or "burn" (captions drawn into the
+    picture, plus the .srt)."""
+    script: str | None = None
+    """The words spoken in the audio, to time subtitles by (text jobs time them from the synthesis)."""
+    background: str = "keep"
+    """Behind the person: "keep" (the template as is), "green", "blue", "#RRGGBB", "blur", an image
+    file (scaled to cover the frame), or "transparent" (a video with alpha: .webm or .mov)."""
+
+    @property
+    def output_suffix(self) -> str:
+        """Extension of an output file named by the service: .webm when it must carry alpha."""
+        return VIDEO_SUFFIXES[1] if self.background.strip().lower() == "transparent" else OUTPUT_SUFFIXES[0]

@@ -78,6 +78,11 @@ class GenerateResult:
     engine: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     """Seconds per stage; decode, render and encode run at the same time, so they overlap."""
+    subtitles: Path | None = None
+    """The .srt/.vtt written beside the output, when subtitles were asked for."""
+    mouth_sources: np.ndarray | None = None
+    """(frames,) int: the template frame whose mouth each output frame shows (engines that reuse
+    real mouths; None for others): checks compare a render with the mouth it came from."""
 
     @property
     def render_fps(self) -> float:

@@ -82,6 +82,12 @@ def start_server(settings: Settings, headers: dict | None = None, runner=None, u
 
 
 @pytest.fixture(scope="session")
+def face_free_runner():
+    """mark_runner itself, for tests that build their own service."""
+    return mark_runner
+
+
+@pytest.fixture(scope="session")
 def server_starter():
     """start_server itself, for module-scoped servers (test files cannot import this conftest)."""
     return start_server

@@ -147,7 +147,9 @@ def web(tmp_path):
     httpd.server_close()
 
 
-def test_http_urls_are_downloaded(easy_server, tiny_media, web):
+def test_http_urls_are_downloaded(make_easy_server, tiny_media, web, monkeypatch):
+    monkeypatch.delenv("HEYGEM_MEDIA_ROOTS", raising=False)
+    easy_server = make_easy_server(allow_private_urls=True)  # the test's web server is on loopback
     root, base = web
     video, audio = tiny_media
     shutil.copy(video, root / "anchor.mp4")
@@ -167,9 +169,9 @@ def test_bad_urls_are_refused_and_leave_nothing(make_easy_server, tiny_media, we
     big = write_audio(tmp_path / "long.wav", speechlike(4.0))  # 128 kB
     shutil.copy(big, root / "long.wav")
     (root / "fake.wav").write_bytes(b"<html>not audio</html>" * 40)
-    server = make_easy_server(max_audio_bytes=100_000)
+    server = make_easy_server(max_audio_bytes=100_000, allow_private_urls=True)
     cases = {
-        f"{base}/missing.wav": "HTTP 404",
+        f"{base}/missing.wav": "cannot download audio_url",
         f"{base}/long.wav": "too big",
         f"{base}/fake.wav": "is not a usable audio file",
         "ftp://127.0.0.1/news.wav": "path or an http(s) URL",

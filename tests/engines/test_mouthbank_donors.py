@@ -1,6 +1,6 @@
 import numpy as np
 
-from heygem.engines.mouthbank.donors import choose_donors
+from heygem.engines.mouthbank.donors import DonorCosts, choose_donors
 
 
 def make_template(n=200, seed=0):
@@ -29,3 +29,21 @@ def test_pose_far_from_the_base_frame_is_avoided():
     poses[120] = (40, 0, 0)
     donors = choose_donors(desc[[20, 20, 20]], desc, poses, np.ones(len(desc), bool), np.array([5, 6, 7]))
     assert 120 not in donors
+
+
+def test_a_closer_real_opening_wins_over_a_large_stretch():
+    """Donor A has the wanted shape but opens 0.08 eye distances too little (the warp would have
+    to stretch it that far); donor B opens right but is a little wider. Without a price on the
+    warp A wins; with it (beyond DonorCosts.warp_free) the real opening does."""
+    rng = np.random.default_rng(1)
+    desc = rng.normal(size=(60, 9)) + 4  # other mouths: far from the wanted shape
+    desc[:, 0] = rng.uniform(0.0, 0.3, 60)  # opening, inter-ocular units
+    target = np.zeros(9)
+    target[0] = 0.20
+    desc[10], desc[40] = target, target
+    desc[10, 0] = 0.12  # A
+    desc[40, 1] = 3.5  # B
+    poses, usable, base = np.zeros((60, 3)), np.ones(60, bool), np.zeros(1, int)
+    free = choose_donors(target[None], desc, poses, usable, base, DonorCosts(warp_weight=0.0))
+    priced = choose_donors(target[None], desc, poses, usable, base)
+    assert free[0] == 10 and priced[0] == 40

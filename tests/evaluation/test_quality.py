@@ -23,8 +23,11 @@ def table(tmp_path_factory, testmedia):
 def test_lips_follow_the_audio_better_than_baselines(table):
     scores, _ = table
     ours, loud, loop = (scores[("mean", m)] for m in ("mouthbank", "loudness-only", "looped template"))
-    assert ours.open_r >= 0.5
-    assert ours.open_r >= loud.open_r + 0.15 and ours.open_r >= loop.open_r + 0.25
+    # These four speakers are kept out of the shipped general mouth model's training, so this is
+    # the r of unheard speakers (about 0.40 measured; the earlier 0.60 came from constants fitted
+    # to these very clips and did not carry over to other people).
+    assert ours.open_r >= 0.3
+    assert ours.open_r >= loud.open_r + 0.1 and ours.open_r >= loop.open_r + 0.2
     assert ours.lip_distance < loop.lip_distance
 
 

@@ -1,12 +1,50 @@
 """Opening or closing a real mouth further than its donor shows (templates with little variety)."""
 
+import cv2
 import numpy as np
 import pytest
 
 from heygem.analysis.face import FaceLandmarker, mouth_descriptor
 from heygem.render.composite import composite
-from heygem.render.lipwarp import MAX_OPENING, effective_shift, lip_warp
+from heygem.render.lipwarp import (
+    INNER_LOWER_CONTOUR, INNER_UPPER_CONTOUR, MAX_OPENING, effective_shift, lip_warp, parting_row,
+)
 from heygem.selftest import sample_portrait
+
+SKIN, LIP, TOOTH, CAVITY = (200, 160, 140), (170, 80, 80), (235, 235, 225), (40, 20, 20)
+
+
+def _face(gap: float) -> np.ndarray:
+    """Landmarks of a frontal face (eye centres 40 px apart, the mouth at y = 100, corners 40 px
+    apart) whose inner lips stand gap px apart at the centre, meeting at the corners."""
+    landmarks = np.zeros((478, 3))
+    landmarks[33, :2], landmarks[133, :2], landmarks[362, :2], landmarks[263, :2] = (30, 50), (50, 50), (70, 50), (90, 50)
+    xs = np.linspace(42, 78, len(INNER_UPPER_CONTOUR))
+    bulge = gap / 2 * (1 - ((xs - 60) / 20) ** 2)
+    landmarks[list(INNER_UPPER_CONTOUR), :2] = np.stack([xs, 100 - bulge], axis=1)
+    landmarks[list(INNER_LOWER_CONTOUR), :2] = np.stack([xs, 100 + bulge], axis=1)
+    landmarks[61, :2], landmarks[291, :2] = (40, 100), (80, 100)
+    landmarks[0, :2], landmarks[17, :2], landmarks[152, :2] = (60, 90), (60, 112), (60, 140)
+    return landmarks
+
+
+def _mouth(rows: dict[tuple[int, int], tuple[int, int, int]]) -> np.ndarray:
+    """Skin, lips from y 90 to 112, and the given (first, last) row bands across the mouth."""
+    image = np.full((160, 120, 3), SKIN, np.uint8)
+    image[90:113, 42:79] = LIP
+    for (first, last), colour in rows.items():
+        image[first : last + 1, 44:77] = colour
+    return image
+
+
+def _warp(image: np.ndarray, landmarks: np.ndarray, shift: float) -> np.ndarray:
+    ys, xs = np.mgrid[: image.shape[0], : image.shape[1]].astype(np.float32)
+    moved, _ = lip_warp(xs, ys, landmarks, shift, parting_row(image, landmarks))
+    return cv2.remap(image, xs - moved[..., 0], ys - moved[..., 1], cv2.INTER_NEAREST)
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def test_shift_covers_the_missing_part_and_never_opens_a_resting_mouth():
@@ -21,18 +59,39 @@ def test_shift_covers_the_missing_part_and_never_opens_a_resting_mouth():
     assert shift[4] == 0  # at rest a mouth is never opened
 
 
-def test_displacement_opens_a_dark_gap_and_keeps_chin_and_corners():
-    landmarks = np.zeros((478, 3))
-    landmarks[33, :2], landmarks[133, :2], landmarks[362, :2], landmarks[263, :2] = (30, 50), (50, 50), (70, 50), (90, 50)
-    landmarks[13, :2], landmarks[14, :2] = (60, 100), (60, 100)
-    landmarks[61, :2], landmarks[291, :2] = (40, 100), (80, 100)
-    landmarks[17, :2], landmarks[152, :2] = (60, 110), (60, 140)
-    ys, xs = np.mgrid[0:160, 0:120].astype(np.float64)
-    moved, shade = lip_warp(xs, ys, landmarks, 0.15)  # 0.15 * 40 px between the eye centres = 6 px
-    assert moved[108 + 6, 60, 1] == pytest.approx(6)  # the lower lip moved down whole
-    assert moved[99, 60].tolist() == [0, 0] and np.abs(moved[141:]).max() == 0  # upper lip and chin stay
-    assert np.abs(moved[:, [40, 80]]).max() < 1e-6  # so do the corners
-    assert shade[103, 60] < 0.5 and shade[99, 60] == 1 and shade[110, 60] == 1  # dark only in the gap
+def test_opening_parts_the_mouth_between_the_teeth_and_keeps_chin_and_corners():
+    """Upper teeth stay with the upper lip, lower teeth go down with the lower lip, and the gap
+    between them is the donor's own shadow: nothing darker, and never across a tooth."""
+    landmarks = _face(gap=8)
+    donor = _mouth({(96, 99): TOOTH, (100, 100): CAVITY, (101, 104): TOOTH})
+    assert abs(parting_row(donor, landmarks) - 0).max() <= 1  # found at the dark row between the teeth
+    opened = _warp(donor, landmarks, 0.15)  # 0.15 * 40 px between the eye centres = 6 px at the centre
+    assert np.array_equal(opened[:100, 60], donor[:100, 60])  # upper lip and upper teeth untouched
+    assert np.array_equal(opened[107:111, 60], donor[101:105, 60])  # lower teeth moved down whole
+    assert (opened[101:107, 60] == CAVITY).all()  # the gap is the donor's own dark row
+    assert _luma(opened).min() >= _luma(donor).min()
+    assert np.array_equal(opened[141:], donor[141:])  # the chin stays
+    ys, xs = np.mgrid[0:160, 0:120].astype(np.float32)
+    moved, gap = lip_warp(xs, ys, landmarks, 0.15, parting_row(donor, landmarks))
+    assert np.abs(moved[:, [40, 80]]).max() < 1e-6 and gap[:, [40, 80]].max() == 0  # so do the corners
+    assert gap[103, 50] and gap[103, 60] and not gap[103, 75]  # the gap narrows towards the corners
+
+
+def test_closing_leaves_no_dark_seam():
+    """Closing an open mouth all the way drops its whole gap: the lips meet with nothing dark
+    between them (the old warp slid the lower lip up from the middle and kept half the gap)."""
+    landmarks = _face(gap=8)
+    donor = _mouth({})
+    upper, lower = landmarks[list(INNER_UPPER_CONTOUR), :2], landmarks[list(INNER_LOWER_CONTOUR), :2]
+    for x in range(44, 77):  # the dark gap between the inner-lip contours, a lens that shuts at the corners
+        top, bottom = np.interp(x, upper[:, 0], upper[:, 1]), np.interp(x, lower[:, 0], lower[:, 1])
+        donor[[y for y in range(90, 112) if top - 0.45 <= y <= bottom - 0.55], x] = CAVITY
+    closed = _warp(donor, landmarks, -8 / 40)
+    dark = _luma(closed[88:115]) < 60
+    assert not dark[:, 55:66].any()  # the centre shows lip colour only
+    assert dark.sum() <= 4  # elsewhere at most a stray pixel where rows round differently, no seam
+    half = _warp(donor, landmarks, -4 / 40)  # half-way: the gap's middle rows drop out
+    assert (_luma(half[:, 60]) < 60).sum() == pytest.approx(5, abs=1)
 
 
 def test_a_closed_real_mouth_opens_measurably():

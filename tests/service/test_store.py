@@ -9,6 +9,7 @@ import pytest
 from heygem.options import EncodeOptions, GenerateOptions
 from heygem.service import MAX_ATTEMPTS, Job, JobInputs, JobNotFound, JobStateError, JobStatus
 from heygem.service.owners import HOST, is_abandoned, new_owner, retire
+from heygem.service.pgstore import PostgresJobStore
 from heygem.service.store import SqliteJobStore
 
 
@@ -28,32 +29,51 @@ def root(tmp_path):
     return tmp_path / "data"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_store(request, root):
+    """open_store(data_dir) -> a store on the same database each call: SQLite in the data dir, or a
+    real PostgreSQL server (emptied before each test)."""
+    opened = []
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres")
+        server.reset()
+
+    def open_(data_dir: Path):
+        if request.param == "postgres":
+            s = PostgresJobStore(server.url, root=data_dir)
+        else:
+            s = SqliteJobStore(data_dir / "jobs.sqlite3", root=data_dir)
+        opened.append(s)
+        return s
+
+    yield open_
+    for s in opened:
+        s.close()
+
+
 @pytest.fixture
-def store(root):
-    s = SqliteJobStore(root / "jobs.sqlite3", root=root)
-    yield s
-    s.close()
+def store(open_store, root):
+    return open_store(root)
 
 
-def test_jobs_round_trip_and_survive_reopening(store, root):
+def test_jobs_round_trip_and_survive_reopening(store, open_store, root):
     original = job("a", root)
     store.add([original])
     assert store.get("a") == original
     store.close()
-    reopened = SqliteJobStore(root / "jobs.sqlite3", root=root)
+    reopened = open_store(root)
     assert reopened.get("a") == original
     assert reopened.get("nope") is None
-    reopened.close()
 
 
-def test_paths_follow_a_moved_data_dir(store, root, tmp_path):
+def test_paths_follow_a_moved_data_dir(store, open_store, root, tmp_path):
     store.add([job("a", root)])
     store.close()
     moved = tmp_path / "elsewhere"
+    root.mkdir(parents=True, exist_ok=True)
     root.rename(moved)
-    again = SqliteJobStore(moved / "jobs.sqlite3", root=moved)
+    again = open_store(moved)
     assert again.get("a").inputs.video == moved.resolve() / "uploads" / "v.mp4"
-    again.close()
 
 
 def test_adding_a_batch_is_all_or_nothing(store, root):
@@ -138,3 +158,51 @@ def test_owner_liveness():
     assert not is_abandoned(mine, now, now)
     retire(mine)
     assert is_abandoned(mine, now, now)
+
+
+def test_unsent_jobs_are_those_the_broker_never_got_or_got_long_ago(store, root):
+    store.add([job("a", root), job("b", root), job("c", root)])
+    assert [j.id for j in store.unsent(sent_before=100.0)] == ["a", "b", "c"]
+    assert store.mark_sent("a", 50.0, sent_before=50.0) and store.mark_sent("b", 50.0, sent_before=50.0)
+    assert not store.mark_sent("a", 51.0, sent_before=0.0)  # already sent: another sender backs off
+    assert [j.id for j in store.unsent(sent_before=10.0)] == ["c"]
+    assert [j.id for j in store.unsent(sent_before=60.0)] == ["a", "b", "c"]  # sent long ago: maybe lost
+    store.claim("a", "dead", "cpu", 1.0)
+    assert [j.id for j in store.unsent(sent_before=60.0)] == ["b", "c"]  # running jobs are not resent
+    store.recover("a", "dead", MAX_ATTEMPTS, "crash", 2.0)
+    assert [j.id for j in store.unsent(sent_before=10.0)] == ["a", "c"]  # queued again: to be sent again
+    store.unmark_sent("b")  # its send failed
+    assert [j.id for j in store.unsent(sent_before=10.0)] == ["a", "b", "c"]
+
+
+def test_workers_report_in_and_are_forgotten(store):
+    from heygem.service import WorkerInfo
+
+    one = WorkerInfo("heygem@a:1", "a", "cuda:0", ("gpu", "cpu"), 1, ("j1",), 10.0, 11.0)
+    two = WorkerInfo("heygem@b:2", "b", "cpu", ("cpu",), 2, (), 10.0, 12.0)
+    store.beat_worker(one)
+    store.beat_worker(two)
+    store.beat_worker(WorkerInfo("heygem@a:1", "a", "cuda:0", ("gpu", "cpu"), 1, (), 10.0, 13.0))
+    assert [(w.name, w.jobs, w.heartbeat_at) for w in store.workers()] == [("heygem@a:1", (), 13.0),
+                                                                          ("heygem@b:2", (), 12.0)]
+    assert store.workers()[1] == two
+    store.remove_workers(seen_before=12.5)
+    assert [w.name for w in store.workers()] == ["heygem@a:1"]
+    store.remove_workers(name="heygem@a:1")
+    assert store.workers() == []
+
+
+def test_an_old_sqlite_store_is_upgraded_in_place(root):
+    import sqlite3
+
+    from heygem.service.store import SCHEMA
+
+    root.mkdir(parents=True)
+    old = sqlite3.connect(root / "jobs.sqlite3")
+    old.executescript(SCHEMA.format(real="REAL").replace("    finished_at REAL,\n    sent_at REAL", "    finished_at REAL")
+                      .split("CREATE TABLE IF NOT EXISTS workers")[0] + "PRAGMA user_version=1;")
+    old.close()
+    store = SqliteJobStore(root / "jobs.sqlite3", root=root)
+    store.add([job("a", root)])
+    assert [j.id for j in store.unsent(1.0)] == ["a"] and store.workers() == []
+    store.close()

@@ -69,6 +69,19 @@ def test_system_panel(idle_service, settings):
     assert "GiB 可用 free" in text
 
 
+def test_workers_table_in_distributed_mode():
+    from heygem.service import WorkerInfo
+
+    busy = WorkerInfo("heygem-12@gpu1", "gpu1", "cuda:0", ("gpu", "cpu"), 1, ("j1",), 0.0, 995.0)
+    gone = WorkerInfo("heygem-7@cpu2", "cpu2", "cpu", ("cpu",), 2, (), 0.0, 800.0)
+    text = panels.workers_markdown([busy, gone], {"j1": "anchor + <news>"}, now=1000.0)
+    lines = text.splitlines()
+    assert lines[0] == "**工作进程 Workers**: 2"
+    assert lines[4] == "| heygem-12@gpu1 | gpu1 | `cuda:0` | gpu,cpu (1) | anchor + &lt;news&gt; | 5 s 前 ago |"
+    assert lines[5] == "| heygem-7@cpu2 | cpu2 | `cpu` | cpu (2) | 空闲 idle | 200 s 前 ago ⚠ 失联 lost |"
+    assert "start `heygem worker`" in panels.workers_markdown([], {})
+
+
 def test_help_and_importing_the_ui_package_do_not_import_gradio():
     code = ("import sys, heygem.webui\nfrom heygem.cli import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\nassert 'gradio' not in sys.modules, 'gradio imported'")

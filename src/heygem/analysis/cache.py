@@ -4,6 +4,8 @@
   analysis.npz   the arrays (uncompressed: loading a minute of template takes milliseconds)
   meta.json      analysis version, VideoInfo fields, column names; written last, so it marks a
                  complete entry: a crash mid-write leaves no meta.json and the entry is recomputed
+  matte.npz      person matte per frame (analysis/matte.py), made only when a job asks for a
+  matte.json     new background; versioned on its own, so a matte change keeps the face analysis
   .lock          fcntl lock file: the second job on the same template waits, then reuses the result
 
 Files are written under temporary names and renamed into place, so a reader never sees half a file.
@@ -81,18 +83,22 @@ def _replace_atomically(target: Path, write) -> None:
         raise
 
 
-def write(folder: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    """Store an entry; call under `locked(folder)`."""
+def write(folder: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+          arrays_file: str = ARRAYS, meta_file: str = META, compress: bool = False) -> None:
+    """Store an entry; call under `locked(folder)`. `compress` suits arrays that are mostly runs
+    (mattes), not the landmark floats, which load faster uncompressed."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / META).unlink(missing_ok=True)  # the entry is incomplete until meta.json is back
-    _replace_atomically(folder / ARRAYS, lambda f: np.savez(f, **arrays))
-    _replace_atomically(folder / META, lambda f: f.write(json.dumps(meta, indent=1).encode()))
+    (folder / meta_file).unlink(missing_ok=True)  # the entry is incomplete until its meta is back
+    save = np.savez_compressed if compress else np.savez
+    _replace_atomically(folder / arrays_file, lambda f: save(f, **arrays))
+    _replace_atomically(folder / meta_file, lambda f: f.write(json.dumps(meta, indent=1).encode()))
 
 
-def read(folder: Path, version: int, names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+def read(folder: Path, version: int, names: tuple[str, ...], arrays_file: str = ARRAYS,
+         meta_file: str = META) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """The entry's arrays and meta, or None when it is missing, from another analysis version, or
     unreadable (then it is logged and recomputed rather than trusted)."""
-    meta_path = folder / META
+    meta_path = folder / meta_file
     if not meta_path.exists():
         return None
     try:
@@ -101,7 +107,7 @@ def read(folder: Path, version: int, names: tuple[str, ...]) -> tuple[dict[str, 
             log.info("template cache %s is from analysis version %s, not %s: recomputing",
                      folder.name[:12], meta.get("analysis_version"), version)
             return None
-        with np.load(folder / ARRAYS, allow_pickle=False) as data:
+        with np.load(folder / arrays_file, allow_pickle=False) as data:
             arrays = {name: data[name] for name in names}
         count = int(meta["video"]["frame_count"])
         if any(len(a) != count for a in arrays.values()):

@@ -19,7 +19,7 @@ from . import easy, errors, jobs, system
 from .auth import TokenMiddleware
 from .limits import BodyLimitMiddleware
 from .origin import SameOriginMiddleware
-from .sources import media_roots
+from .sources import Downloads, media_roots
 from .staging import clear_staging
 
 log = logging.getLogger("heygem.api")
@@ -68,6 +68,7 @@ def create_app(settings: Settings, service: JobService | None = None, *, ui: boo
     app.state.settings = settings
     app.state.service = service
     app.state.media_roots = media_roots(settings)
+    app.state.downloads = Downloads(settings)
     errors.install(app)
     app.include_router(jobs.router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
@@ -77,7 +78,7 @@ def create_app(settings: Settings, service: JobService | None = None, *, ui: boo
 
         mount_ui(app, service, settings)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
-    app.add_middleware(SameOriginMiddleware)
+    app.add_middleware(SameOriginMiddleware, bound_host=settings.host, allowed_hosts=settings.allowed_hosts)
     # Added last, so it runs first: no route, upload or UI page is reached without the token.
     app.add_middleware(TokenMiddleware, token=settings.api_token)
     return app

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import json
-from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,14 +27,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _cookie(scope: Scope) -> str | None:
-    raw = _header(scope, b"cookie")
-    if not raw:
-        return None
-    try:
-        morsel = SimpleCookie(raw).get(COOKIE)
-    except CookieError:  # a malformed Cookie header is the client's problem: treat as no cookie
-        return None
-    return unquote(morsel.value) if morsel else None
+    """Our cookie, read by hand: Python's parser drops the whole header when any one cookie in it
+    (another app's on the same host) is malformed, and the browser would then look logged out."""
+    for header in (v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"cookie"):
+        for pair in header.split(";"):
+            name, eq, value = pair.strip().partition("=")
+            if eq and name.strip() == COOKIE:
+                return unquote(value.strip().strip('"'))
+    return None
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -81,7 +80,8 @@ class TokenMiddleware:
         await self._refuse(send)
 
     async def _redirect_with_cookie(self, scope: Scope, query: list, send: Send, token: str) -> None:
-        location = scope.get("root_path", "") + scope["path"] + (f"?{urlencode(query)}" if query else "")
+        location = _local_location(scope.get("root_path", "") + scope["path"]) + (
+            f"?{urlencode(query)}" if query else "")
         cookie = f"{COOKIE}={quote(token, safe='')}; Path=/; HttpOnly; SameSite=Strict"
         await send({"type": "http.response.start", "status": 303,
                     "headers": [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode()),
@@ -95,3 +95,10 @@ class TokenMiddleware:
                     "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _local_location(path: str) -> str:
+    """A redirect target on this server for `path`: percent-encoded (any script, still ASCII) and
+    starting with exactly one '/', so "//evil.example/" or "/\\evil.example" cannot send the browser
+    to another site."""
+    return "/" + quote(path.lstrip("/\\"), safe="/:@!$&'()*+,;=-._~")

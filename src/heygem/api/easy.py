@@ -2,14 +2,15 @@
 
 Like HeyGem.ai, these always answer HTTP 200 and put the outcome in the body's `code`: 10000 ok,
 10002 bad parameter, 10004 task not found, 9999 system error. HeyGem.ai refuses a task while it
-is busy (10001); we queue it instead, so 10001 never comes back. The task `code` becomes the job id.
+is busy (10001); we queue it instead. 10001 comes back only when HEYGEM_MAX_DOWNLOADS URL downloads
+are already in flight. The task `code` becomes the job id.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,16 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
 from ..errors import DeviceError, HeyGemError, InputError, OutputError
+from ..options import GenerateOptions
 from ..service import Job, JobNotFound, JobService, JobStatus
 from .deps import JOB_ID, bearer, get_service, get_settings
 from .schemas import API
-from .sources import download, is_url, local_file
+from .errors import Busy, public_text
+from .sources import Downloads, is_url, local_file
 from .staging import sniff, staging
+
+if TYPE_CHECKING:
+    from .heygem_ai import DesktopClient
 
 log = logging.getLogger("heygem.api.easy")
 router = APIRouter(prefix="/easy", tags=["heygem.ai"], dependencies=[Depends(bearer)])
 
-SUCCESS, BAD_PARAMETER, TASK_NOT_FOUND, SYSTEM_ERROR = 10000, 10002, 10004, 9999
+SUCCESS, BUSY, BAD_PARAMETER, TASK_NOT_FOUND, SYSTEM_ERROR = 10000, 10001, 10002, 10004, 9999
 RUNNING, DONE, FAILED = 1, 2, 3
 CODE_CHARS = "1-64 letters, digits, '-' or '_'"
 
@@ -42,6 +48,13 @@ class EasySubmit(BaseModel):
     chaofen: int = Field(0, description="super-resolution switch: accepted, not supported (logged)")
     watermark_switch: int = Field(0, description="watermark switch: accepted, not supported (logged)")
     pn: int = Field(1, description="accepted and ignored (HeyGem.ai documents it as a fixed value)")
+    subtitles: Literal["none", "srt", "vtt", "burn"] = Field(
+        "none", description="extra field: srt/vtt subtitle file beside the video, or burn captions into it")
+    script: str | None = Field(None, max_length=20_000, description="extra field: the words spoken, to time subtitles")
+    background: str = Field("keep", max_length=4096,
+                            description="extra (not in HeyGem.ai): keep, green, blue, #RRGGBB, blur, transparent "
+                                        "(the result is a .webm with alpha), or a picture: a path inside the "
+                                        "media roots or an http(s) URL, scaled to cover the frame")
 
 
 class EasyReply(BaseModel):
@@ -52,17 +65,24 @@ class EasyReply(BaseModel):
     success: bool
 
 
+def desktop_client(request: Request) -> DesktopClient | None:
+    """Set by `serve --heygem-ai`: results also go beside the inputs, where the desktop client opens them."""
+    return getattr(request.app.state, "desktop_client", None)
+
+
 def is_easy(request: Request) -> bool:
     return request.url.path.startswith("/easy/")
 
 
 def reply(code: int, msg: str, data: dict[str, Any] | None = None) -> JSONResponse:
-    return JSONResponse({"code": code, "data": data or {}, "msg": msg, "success": code == SUCCESS})
+    return JSONResponse({"code": code, "data": data or {}, "msg": public_text(msg), "success": code == SUCCESS})
 
 
 def error_response(exc: HeyGemError) -> JSONResponse:
     if isinstance(exc, JobNotFound):
         return reply(TASK_NOT_FOUND, str(exc))
+    if isinstance(exc, Busy):
+        return reply(BUSY, str(exc))
     if isinstance(exc, (DeviceError, OutputError)):
         return reply(SYSTEM_ERROR, str(exc))
     return reply(BAD_PARAMETER, str(exc))
@@ -73,16 +93,17 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     return reply(BAD_PARAMETER, "; ".join(problems) or "bad parameter")
 
 
-def _fetch(value: str, kind: str, folder: Path, settings: Settings, roots: tuple[Path, ...]) -> Path:
+def _fetch(value: str, kind: str, folder: Path, downloads: Downloads, roots: tuple[Path, ...]) -> Path:
     value = value.strip()
     if not value:
         raise InputError(f"{kind}_url is empty")
-    path = download(value, folder, settings, kind) if is_url(value) else local_file(value, roots, kind)
+    path = downloads.fetch(value, folder, kind) if is_url(value) else local_file(value, roots, kind)
     sniff(path, kind, f"{kind}_url {value!r}")
     return path
 
 
-def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...]) -> Job:
+def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...],
+            downloads: Downloads, client: DesktopClient | None = None) -> Job:
     code = str(body.code).strip()
     if not JOB_ID.fullmatch(code):
         raise InputError(f"code must be {CODE_CHARS}, got {code!r}")
@@ -96,22 +117,39 @@ def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tu
         if value:
             log.info("task %s: %s=%s is not supported and is ignored", code, field, value)
     with staging(settings) as folder:
-        video = _fetch(body.video_url, "video", folder, settings, roots)
-        audio = _fetch(body.audio_url, "audio", folder, settings, roots)
-        return service.submit(video, audio, job_id=code)
+        background = _background(body.background, folder, downloads, roots)  # a bad value: before any copy
+        video = _fetch(body.video_url, "video", folder, downloads, roots)
+        audio = _fetch(body.audio_url, "audio", folder, downloads, roots)
+        options = GenerateOptions(subtitles=body.subtitles, script=body.script or None, background=background)
+        deliver_to = client.result_for(video, code) if client else None
+        return service.submit(video, audio, options, job_id=code, deliver_to=deliver_to)
 
 
-def _task(job: Job) -> dict[str, Any]:
+def _background(value: str, folder: Path, downloads: Downloads, roots: tuple[Path, ...]) -> str:
+    """A named background as given; a picture fetched like the other media (roots or URL)."""
+    from ..render.background import IMAGE_TYPES, describe_choices, named
+
+    value = value.strip() or "keep"
+    if named(value) is not None:
+        return value
+    if not is_url(value) and Path(value).suffix.lower() not in IMAGE_TYPES:
+        raise InputError(f"unknown background {value!r}: use {describe_choices()}")
+    return str(_fetch(value, "image", folder, downloads, roots))
+
+
+def _task(job: Job, client: DesktopClient | None = None) -> dict[str, Any]:
     done = job.status is JobStatus.SUCCEEDED
     status = DONE if done else FAILED if job.status in (JobStatus.FAILED, JobStatus.CANCELED) else RUNNING
     return {
         "code": job.id,
         "status": status,
         "progress": 100 if done else int(job.progress * 100),
-        "msg": job.error or job.stage,
-        # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs.
-        "result": f"/{job.output.name}" if done and job.output else "",
+        "msg": public_text(job.error or job.stage),
+        # HeyGem.ai gives "/<name>.mp4" inside its shared data folder; ours is inside <data>/outputs
+        # (.webm for a transparent background).
+        "result": (client.result_name(job) if client else f"/{job.output.name}") if done and job.output else "",
         "result_url": f"{API}/jobs/{job.id}/result" if done else "",
+        "subtitles_url": f"{API}/jobs/{job.id}/subtitles" if done and job.subtitles is not None else "",
     }
 
 
@@ -119,7 +157,8 @@ def _task(job: Job) -> dict[str, Any]:
 def submit(request: Request, body: EasySubmit, service: Annotated[JobService, Depends(get_service)],
            settings: Annotated[Settings, Depends(get_settings)]) -> JSONResponse:
     try:
-        job = _submit(body, service, settings, request.app.state.media_roots)
+        job = _submit(body, service, settings, request.app.state.media_roots, request.app.state.downloads,
+                      desktop_client(request))
     except HeyGemError as exc:
         log.info("easy/submit refused: %s", exc)
         return error_response(exc)
@@ -130,13 +169,13 @@ def submit(request: Request, body: EasySubmit, service: Annotated[JobService, De
 
 
 @router.get("/query", response_model=EasyReply, summary="A task's status and progress (HeyGem.ai compatible)")
-def query(service: Annotated[JobService, Depends(get_service)],
+def query(request: Request, service: Annotated[JobService, Depends(get_service)],
           code: Annotated[str | None, Query(max_length=200, description="the task code given at submit")] = None,
           ) -> JSONResponse:
     if not code or not code.strip():
         return reply(BAD_PARAMETER, "code is required")
     try:
-        return reply(SUCCESS, "success", _task(service.get(code.strip())))
+        return reply(SUCCESS, "success", _task(service.get(code.strip()), desktop_client(request)))
     except HeyGemError as exc:
         return error_response(exc)
     except Exception:

@@ -6,6 +6,7 @@ HeyGem.ai-compatible routes (/easy/...) answer in their own envelope instead (se
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +26,10 @@ class UnsupportedMedia(InputError):
     """A file's content is not the kind of media its field needs, e.g. a .mp4 that is no video (HTTP 415)."""
 
 
+class Busy(HeyGemError):
+    """The server is at a limit it sets itself (e.g. downloads in flight); retrying later works (HTTP 503)."""
+
+
 class Gone(HeyGemError):
     """The job finished, but its output file is missing (HTTP 410)."""
 
@@ -36,6 +41,7 @@ STATUS: tuple[tuple[type[HeyGemError], int], ...] = (
     (UploadTooLarge, 413),
     (UnsupportedMedia, 415),
     (Gone, 410),
+    (Busy, 503),
     (InputError, 400),
     (EngineUnavailable, 400),
     # The server's own device or disk failed, not the request: retrying later may work.
@@ -43,6 +49,15 @@ STATUS: tuple[tuple[type[HeyGemError], int], ...] = (
     (OutputError, 503),
     (HeyGemError, 400),
 )
+
+
+ABSOLUTE_PATH = re.compile(r"""(?<![\w.:/~-])/+(?:[^\s/'"]+/+)+([^\s/'"]*)""")
+"""A stand-alone absolute path (not the path part of a URL): "/srv/heygem/data/uploads/ab.mp4"."""
+
+
+def public_text(text: str | None) -> str | None:
+    """`text` with absolute server paths cut to their file names: clients learn nothing of the disk."""
+    return ABSOLUTE_PATH.sub(lambda m: m.group(1) or "<folder>", text) if text else text
 
 
 def status_of(exc: HeyGemError) -> int:
@@ -58,7 +73,7 @@ def install(app: FastAPI) -> None:
             return easy.error_response(exc)
         code = status_of(exc)
         log.info("%s %s -> %d: %s", request.method, request.url.path, code, exc)
-        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=code)
+        return JSONResponse({"detail": public_text(str(exc)), "error": type(exc).__name__}, status_code=code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,8 @@ Service = Annotated[JobService, Depends(get_service)]
 Config = Annotated[Settings, Depends(get_settings)]
 Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 MAX_TEXT = 20_000
+Subtitles = Literal["none", "srt", "vtt", "burn"]
+SUBTITLE_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt"}
 
 Responses = dict[int | str, dict[str, Any]]
 ERROR: dict[str, Any] = {"model": ErrorOut}
@@ -44,14 +47,44 @@ def job_options(
     batch_size: Annotated[int, Form(ge=1, le=256, description="frames per engine call")] = 16,
     crf: Annotated[int, Form(ge=0, le=51, description="x264 quality (lower is better)")] = 18,
     preset: Annotated[Preset, Form(description="x264 speed/size trade-off")] = "veryfast",
+    subtitles: Annotated[Subtitles, Form(description="srt/vtt: a subtitle file beside the video; burn: captions "
+                                                     "drawn into the picture (and the .srt)")] = "none",
+    script: Annotated[str | None, Form(max_length=MAX_TEXT, description="the words spoken in the audio, "
+                                                                        "to time subtitles by")] = None,
+    background: Annotated[str, Form(max_length=32, description="behind the person: keep, green, blue, #RRGGBB, "
+                                    "blur, transparent (a .webm with alpha), or image (send `background_image`)")]
+    = "keep",
 ) -> GenerateOptions:
+    from ..render.background import describe_choices, named
+
+    if background.strip().lower() != "image" and named(background) is None:  # never a server path
+        raise InputError(f"unknown background {background!r}: use keep, green, blue, #RRGGBB, blur or "
+                         f"transparent, or send the picture as `background_image` ({describe_choices()})")
     return GenerateOptions(engine=engine, motion=motion, batch_size=batch_size,
-                           encode=EncodeOptions(crf=crf, preset=preset))
+                           encode=EncodeOptions(crf=crf, preset=preset), background=background,
+                           subtitles=subtitles, script=script if script and script.strip() else None)
+
+
+def _with_background_image(options: GenerateOptions, upload: UploadFile | None, folder: FsPath,
+                           settings: Settings) -> GenerateOptions:
+    """The options with an uploaded background picture (staged and checked) in place of "image"."""
+    upload = _given(upload)
+    chosen = options.background.strip().lower()
+    if upload is None:
+        if chosen == "image":
+            raise InputError("background=image needs the picture as the `background_image` file")
+        return options
+    if chosen not in ("keep", "image"):
+        raise InputError(f"give background={chosen!r} or a `background_image`, not both")
+    path = stage_upload(upload, folder, settings, "image", "background_image")
+    return dataclasses.replace(options, background=str(path))
 
 
 Options = Annotated[GenerateOptions, Depends(job_options)]
 Text = Annotated[str | None, Form(max_length=MAX_TEXT, description="words to speak (instead of audio)")]
 Voice = Annotated[str | None, Form(max_length=100, description="text-to-speech voice (default: by language)")]
+BackgroundImage = Annotated[UploadFile | None, File(description="picture behind the person with background=image "
+                                                    "(png, jpg, webp, bmp), scaled to cover the frame")]
 
 
 def _given(upload: UploadFile | None) -> UploadFile | None:
@@ -59,12 +92,17 @@ def _given(upload: UploadFile | None) -> UploadFile | None:
     return upload if upload is not None and (upload.filename or upload.size) else None
 
 
-def _spoken(audio: UploadFile | None, text: str | None) -> tuple[UploadFile | None, str | None]:
+def _spoken(audio: UploadFile | None, text: str | None,
+            voice: str | None = None) -> tuple[UploadFile | None, str | None]:
     audio, text = _given(audio), (text if text and text.strip() else None)
     if audio is None and text is None:
         raise InputError("give an audio file or text to speak")
     if audio is not None and text is not None:
         raise InputError("give either an audio file or text to speak, not both")
+    if text is not None and voice not in (None, "", "auto"):
+        from ..tts.voices import resolve
+
+        resolve(voice, "en")  # an unknown voice is a 400 now, not a failed job later ("en": only for "auto")
     return audio, text
 
 
@@ -77,9 +115,11 @@ def create_job(
     text: Text = None,
     voice: Voice = None,
     name: Annotated[str | None, Form(max_length=200, description="label for lists and file names")] = None,
+    background_image: BackgroundImage = None,
 ) -> JobOut:
-    audio, text = _spoken(audio, text)
+    audio, text = _spoken(audio, text, voice)
     with staging(settings) as folder:
+        options = _with_background_image(options, background_image, folder, settings)
         video_path = stage_upload(template, folder, settings, "video", "template")
         audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
         job = service.submit(video_path, audio_path, options, name=name or None, text=text, voice=voice)
@@ -98,6 +138,7 @@ def create_batch(
     voice: Voice = None,
     template: Annotated[UploadFile | None, File(description="the one template, with several `audios`")] = None,
     audios: Annotated[list[UploadFile] | None, File(description="speeches for the one template")] = None,
+    background_image: BackgroundImage = None,
 ) -> BatchOut:
     templates = [t for t in templates or () if _given(t)]
     audios = [a for a in audios or () if _given(a)]
@@ -105,8 +146,9 @@ def create_batch(
     if len(templates) > MAX_BATCH_FILES or len(audios) > MAX_BATCH_FILES:
         raise InputError(f"a batch holds at most {MAX_BATCH_FILES} files per side")
     with staging(settings) as folder:
+        options = _with_background_image(options, background_image, folder, settings)
         if templates and template is None and not audios:
-            audio, text = _spoken(audio, text)
+            audio, text = _spoken(audio, text, voice)
             audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
             videos = [stage_upload(t, folder, settings, "video", "templates") for t in templates]
             jobs = service.submit_batch(audio_path, videos, text=text, voice=voice, options=options)
@@ -165,7 +207,8 @@ def _output(settings: Settings, path: FsPath | None) -> FsPath | None:
 
 
 @router.get("/jobs/{job_id}/result", response_class=FileResponse,
-            responses={200: {"content": {"video/mp4": {}}, "description": "the video; supports Range requests"},
+            responses={200: {"content": {"video/mp4": {}, "video/webm": {}},
+                             "description": "the video (webm for a transparent background); supports Range requests"},
                        206: {"content": {"video/mp4": {}}, "description": "the requested part of the video"},
                        **NOT_FOUND, **CONFLICT, 410: {"description": "the video file is gone", **ERROR}},
             summary="Download the finished video (HTTP Range requests supported)")
@@ -176,8 +219,24 @@ def job_result(service: Service, settings: Config, job_id: JobId) -> FileRespons
     path = _output(settings, job.output)
     if path is None:
         raise Gone(f"the video of job {job_id} is no longer on the server")
-    return FileResponse(path, media_type="video/mp4", filename=member_names([job.name])[0],
-                        content_disposition_type="inline")
+    return FileResponse(path, media_type=f"video/{path.suffix.lstrip('.') or 'mp4'}",
+                        filename=member_names([job.name], [path.suffix])[0], content_disposition_type="inline")
+
+
+@router.get("/jobs/{job_id}/subtitles", response_class=FileResponse,
+            responses={200: {"content": {t: {} for t in SUBTITLE_TYPES.values()}, "description": "the .srt or .vtt"},
+                       **NOT_FOUND, **CONFLICT, 410: {"description": "the subtitle file is gone", **ERROR}},
+            summary="Download the finished video's subtitles (jobs made with subtitles srt, vtt or burn)")
+def job_subtitles(service: Service, settings: Config, job_id: JobId) -> FileResponse:
+    job = service.get(job_id)
+    if job.status is not JobStatus.SUCCEEDED or job.subtitles is None:
+        raise JobStateError(f"job {job_id} has no subtitles: it is {job.status.value}, "
+                            f"made with subtitles={job.options.subtitles}")
+    path = _output(settings, job.subtitles)
+    if path is None:
+        raise Gone(f"the subtitles of job {job_id} are no longer on the server")
+    name = FsPath(member_names([job.name])[0]).with_suffix(path.suffix).name
+    return FileResponse(path, media_type=SUBTITLE_TYPES[path.suffix], filename=name)
 
 
 def _batch_jobs(service: JobService, batch_id: str) -> list:
@@ -206,15 +265,19 @@ def get_batch(service: Service, batch_id: BatchId) -> BatchOut:
                        409: {"description": "no video of the batch has finished yet", **ERROR}},
             summary="Download a batch's finished videos as one zip")
 def batch_zip(service: Service, settings: Config, batch_id: BatchId) -> StreamingResponse:
-    names, paths = [], []
+    names, paths, sidecars = [], [], []
     for job in _batch_jobs(service, batch_id):
         path = _output(settings, job.output) if job.status is JobStatus.SUCCEEDED else None
         if path is not None:
             names.append(job.name)
             paths.append(path)
+            sidecars.append(_output(settings, job.subtitles))
     if not paths:
         raise JobStateError(f"no video of batch {batch_id} has finished yet")
-    files = list(zip(member_names(names), paths))
+    videos = list(zip(member_names(names, [p.suffix for p in paths]), paths))
+    # Each video's subtitles go beside it under the same name: "anchor + news.srt".
+    files = videos + [(FsPath(name).with_suffix(sub.suffix).name, sub)
+                      for (name, _), sub in zip(videos, sidecars) if sub is not None]
     return StreamingResponse(stream_zip(files), media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="heygem-{batch_id}.zip"',
-                                      "X-HeyGem-Videos": str(len(files))})
+                                      "X-HeyGem-Videos": str(len(videos))})

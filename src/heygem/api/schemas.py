@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from ..render.background import label as background_label
 from ..service import Job, JobStatus, SystemInfo
+from .errors import public_text
 
 API = "/api/v1"
 
@@ -27,6 +29,8 @@ class JobOptionsOut(BaseModel):
     batch_size: int
     crf: int
     preset: str
+    subtitles: str = Field("none", description="none, srt, vtt or burn")
+    background: str = Field("keep", description='keep, green, blue, #RRGGBB, blur, transparent or "image"')
 
 
 class JobOut(BaseModel):
@@ -44,20 +48,25 @@ class JobOut(BaseModel):
     finished_at: float | None
     inputs: JobInputsOut
     options: JobOptionsOut
-    result_url: str | None = Field(description="the finished mp4 (set once the job succeeded)")
+    result_url: str | None = Field(description="the finished mp4, or webm for a transparent background "
+                                               "(set once the job succeeded)")
+    subtitles_url: str | None = Field(None, description="its .srt/.vtt (set once a job with subtitles succeeded)")
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
         return cls(
             id=job.id, batch_id=job.batch_id, name=job.name, status=job.status, progress=job.progress,
-            stage=job.stage, error=job.error, attempts=job.attempts, device=job.device,
+            stage=job.stage, error=public_text(job.error), attempts=job.attempts, device=job.device,
             created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
             inputs=JobInputsOut(video_name=job.inputs.video_name, audio_name=job.inputs.audio_name,
                                 text=job.inputs.text, voice=job.inputs.voice),
             options=JobOptionsOut(engine=job.options.engine, motion=job.options.motion,
                                   batch_size=job.options.batch_size, crf=job.options.encode.crf,
-                                  preset=job.options.encode.preset),
+                                  preset=job.options.encode.preset, subtitles=job.options.subtitles,
+                                  background=background_label(job.options.background)),
             result_url=f"{API}/jobs/{job.id}/result" if job.status is JobStatus.SUCCEEDED else None,
+            subtitles_url=f"{API}/jobs/{job.id}/subtitles"
+            if job.status is JobStatus.SUCCEEDED and job.subtitles is not None else None,
         )
 
 

@@ -27,7 +27,9 @@ log = logging.getLogger("heygem.api")
 CHUNK = 1 * MB
 STALE_S = 3600
 """A staging folder this old belongs to a process that died mid-request."""
-LIMIT_ENV = {"video": "HEYGEM_MAX_VIDEO_MB", "audio": "HEYGEM_MAX_AUDIO_MB"}
+MAX_NAME_BYTES = 200
+"""Longest kept file name in UTF-8 bytes: under the usual 255-byte limit, with room for suffixes."""
+LIMIT_ENV = {"video": "HEYGEM_MAX_VIDEO_MB", "audio": "HEYGEM_MAX_AUDIO_MB", "image": "HEYGEM_MAX_AUDIO_MB"}
 
 
 def staging_root(settings: Settings) -> Path:
@@ -64,15 +66,23 @@ def safe_name(filename: str | None, fallback: str) -> str:
     Only used as a display name and for its extension; it never chooses where a file goes outside
     the staging folder."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).lstrip(". ").strip()
-    if len(name) > 120:
+    name = re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", name).lstrip(". ").strip()
+    if len(name.encode()) > MAX_NAME_BYTES:
+        # File systems count bytes (255 at most), and one Chinese character is three of them.
         stem, dot, ext = name.rpartition(".")
-        name = stem[: 110] + dot + ext[:9] if dot and len(ext) <= 9 else name[:120]
+        if not dot or len(ext) > 9:
+            stem, dot, ext = name, "", ""
+        name = _cut(stem, MAX_NAME_BYTES - len((dot + ext).encode())) + dot + ext
     return name or fallback
 
 
+def _cut(text: str, most: int) -> str:
+    """`text` cut to at most `most` UTF-8 bytes, never inside a character."""
+    return text.encode()[:most].decode(errors="ignore").rstrip()
+
+
 def limit_for(settings: Settings, kind: str) -> int:
-    return settings.max_video_bytes if kind == "video" else settings.max_audio_bytes
+    return settings.max_video_bytes if kind == "video" else settings.max_audio_bytes  # images: as audio
 
 
 def too_large(kind: str, label: str, size: float, limit: int) -> UploadTooLarge:
@@ -103,9 +113,12 @@ def save_stream(source: Readable, folder: Path, filename: str, kind: str, limit:
 def sniff(path: Path, kind: str, label: str) -> None:
     """Refuse a file whose content is not the media its field needs, whatever its extension says."""
     from ..media.decode import probe_audio, probe_video
+    from ..render.background import load_image
 
     try:
-        if kind == "video":
+        if kind == "image":
+            load_image(path)
+        elif kind == "video":
             probe_video(path)
         else:
             probe_audio(path)

@@ -5,6 +5,7 @@ Videos are already compressed, so members are stored (not deflated): the zip cos
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -31,16 +32,17 @@ class _Sink:
         return data
 
 
-def member_names(names: Iterable[str]) -> list[str]:
-    """File-system-safe, unique names for the zip's members ("anchor + news.mp4", "... (2).mp4")."""
+def member_names(names: Iterable[str], suffixes: Iterable[str] | None = None) -> list[str]:
+    """File-system-safe, unique names for the zip's members ("anchor + news.mp4", "... (2).mp4");
+    `suffixes`: each file's extension (default .mp4; .webm for a transparent video)."""
     out: list[str] = []
     seen: set[str] = set()
-    for name in names:
+    for name, suffix in zip(names, suffixes or itertools.repeat(".mp4")):
         stem = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]', "_", name).strip(" .") or "video"
-        candidate, n = f"{stem}.mp4", 1
+        candidate, n = f"{stem}{suffix}", 1
         while candidate.lower() in seen:
             n += 1
-            candidate = f"{stem} ({n}).mp4"
+            candidate = f"{stem} ({n}){suffix}"
         seen.add(candidate.lower())
         out.append(candidate)
     return out

@@ -15,7 +15,8 @@ from ..config import Settings
 from ..errors import HeyGemError
 
 # Subcommand modules, in the order `heygem --help` lists them.
-COMMANDS = ("generate", "voices", "analyze", "eval", "engines", "device", "batch", "jobs", "serve", "selftest")
+COMMANDS = ("generate", "voices", "analyze", "eval", "engines", "device", "batch", "jobs", "serve", "worker",
+            "selftest")
 
 log = logging.getLogger("heygem.cli")
 

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from ..config import Settings
+from .generate import add_background, add_subtitle_args
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +28,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     templates.add_argument("--video", help="one template video (with --audios)")
     p.add_argument("--out", required=True, help="folder for the finished videos (made if missing)")
     p.add_argument("--voice", help="TTS voice for --text (see `heygem voices`)")
+    add_subtitle_args(p)
     p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
     p.add_argument("--batch-size", type=int, default=16, help="frames per engine call")
@@ -34,17 +36,19 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="veryfast", help="x264 preset (ultrafast ... veryslow)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
+    add_background(p)
 
 
 def readable_name(job, taken: set[str], out_dir: Path) -> Path:
-    """<template>_<audio>.mp4 (or <template>_text.mp4), made safe, never overwriting a file."""
-    stem = job.readable_name
+    """<template>_<audio>.mp4 (or <template>_text.mp4; .webm when transparent), made safe, never
+    overwriting a file."""
+    stem, suffix = job.readable_name, job.options.output_suffix
     candidate, n = stem, 1
-    while candidate in taken or (out_dir / f"{candidate}.mp4").exists():
+    while candidate in taken or (out_dir / f"{candidate}{suffix}").exists():
         n += 1
         candidate = f"{stem}-{n}"
     taken.add(candidate)
-    return out_dir / f"{candidate}.mp4"
+    return out_dir / f"{candidate}{suffix}"
 
 
 def copy_result(source: Path, target: Path) -> None:
@@ -60,13 +64,14 @@ def copy_result(source: Path, target: Path) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..options import EncodeOptions, GenerateOptions
     from ..service import JobService
-    from .generate import engine_options
+    from .generate import engine_options, read_script
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     options = GenerateOptions(engine=args.engine, batch_size=args.batch_size,
                               encode=EncodeOptions(crf=args.crf, preset=args.preset),
-                              engine_options=engine_options(args.engine_option))
+                              engine_options=engine_options(args.engine_option), background=args.background,
+                              subtitles=args.subtitles, script=read_script(args))
     service = JobService(settings, device=args.device)
     print(service.device_message)
     try:
@@ -120,6 +125,8 @@ def _follow(service, jobs, out_dir: Path) -> int:
                 if job.status is JobStatus.SUCCEEDED and job.output is not None:
                     target = readable_name(job, taken, out_dir)
                     copy_result(job.output, target)
+                    if job.subtitles is not None and job.subtitles.is_file():
+                        copy_result(job.subtitles, target.with_suffix(job.subtitles.suffix))
                     bar.write(f"[{index}/{total}] done: {job.name} -> {target}")
                 else:
                     failed += 1

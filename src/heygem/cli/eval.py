@@ -20,17 +20,30 @@ def default_media() -> Path:
     return Path(__file__).resolve().parents[3].parent / "shared" / "testmedia"
 
 
+def default_devset() -> Path:
+    """The development set beside the project checkout (../shared/devset)."""
+    return default_media().parent / "devset"
+
+
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure lip-sync quality on real talking-head clips")
     p.add_argument("clips", nargs="*", help=f"clips to evaluate (default: video/*.mp4 of ${MEDIA_ENV})")
     p.add_argument("--out", default="eval-out", help="folder for generated videos, contact sheets, results.json")
     p.add_argument("--cross", action="store_true", help="also drive each clip with every audio/*.wav of the test media")
+    p.add_argument("--devset", nargs="?", const="", metavar="PATH",
+                   help="evaluate every clip of a development set (folder with LIST.tsv; default ../shared/devset) "
+                        "and summarise per speaker and language")
+    p.add_argument("--held-out", metavar="DIR",
+                   help="with --devset: per-speaker general mouth models trained without that speaker "
+                        "(training/train_mouth_model.py --held-out DIR), so no clip is scored by a model that heard it")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..errors import InputError
     from ..evaluation.run import cross_drive, evaluate_clip, format_table, mean_rows
 
+    if args.devset is not None:
+        return _run_devset(args, settings)
     media = default_media()
     clips = [Path(c) for c in args.clips] or sorted((media / "video").glob("*.mp4"))
     if not clips:
@@ -53,4 +66,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
           "lip dist: inter-ocular units; closed%: silent frames with a closed mouth; jitter: generated/real")
     (out / "results.json").write_text(json.dumps([asdict(r) for r in table], indent=1, default=float))
     print(f"contact sheets: {out}/*/contact_sheet.png")
+    return 0
+
+
+def _run_devset(args: argparse.Namespace, settings: Settings) -> int:
+    from ..evaluation.devset import evaluate_devset, summary_rows
+    from ..evaluation.run import format_table
+
+    devset = Path(args.devset) if args.devset else default_devset()
+    out = Path(args.out)
+    held_out = Path(args.held_out) if args.held_out else None
+    entries, rows = evaluate_devset(devset, out, settings, held_out, [Path(c).name for c in args.clips] or None,
+                                    report=lambda line: print(line, flush=True))
+    table = rows + summary_rows(entries, rows)
+    print(format_table(table))
+    print("mean (n): mean over n speakers (a speaker's clips averaged first); other summary rows: per language. "
+          "mouthbank rows use " + (f"models trained without the clip's speaker ({held_out})" if held_out
+                                   else "the shipped general mouth model"))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps([asdict(r) for r in table], indent=1, default=float))
     return 0

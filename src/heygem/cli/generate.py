@@ -17,7 +17,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     speech.add_argument("--text", help="words to speak instead of --audio (Mandarin or English, offline)")
     p.add_argument("--voice", default=None, help="voice for --text (see `heygem voices`; default: by the text's language)")
     p.add_argument("--speed", type=float, default=1.0, help="speaking speed for --text, 0.5 to 2.0 (default 1.0)")
-    p.add_argument("-o", "--output", required=True, help="output .mp4 path")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 path (.webm or .mov with --background transparent)")
+    add_subtitle_args(p)
     p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
     p.add_argument("--batch-size", type=int, default=16, help="frames per engine call")
@@ -27,6 +28,36 @@ def add(sub: argparse._SubParsersAction) -> None:
                    help="Wav2Lip checkpoint (default $HEYGEM_WAV2LIP_CHECKPOINT or <data>/models/wav2lip*.pth)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
+    add_background(p)
+
+
+def add_background(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--background", default="keep", metavar="BG",
+                   help="behind the person: keep (default), green, blue, #RRGGBB, blur, IMAGE_FILE (scaled "
+                        "to cover), or transparent (a video with alpha: .webm VP9, or ProRes 4444 for .mov)")
+
+
+def add_subtitle_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--subtitles", choices=("none", "srt", "vtt", "burn"), default="none",
+                   help="subtitles: a .srt or .vtt file beside the video, or burn (drawn into the picture, "
+                        "plus the .srt); default none")
+    script = p.add_mutually_exclusive_group()
+    script.add_argument("--script", help="the words spoken in --audio, to time subtitles by")
+    script.add_argument("--script-file", metavar="PATH", help="like --script, read from a UTF-8 text file")
+
+
+def read_script(args: argparse.Namespace) -> str | None:
+    """The --script text, or the contents of --script-file."""
+    from ..errors import InputError
+
+    if args.subtitles == "none" and (args.script is not None or args.script_file is not None):
+        raise InputError("--script/--script-file time subtitles: add --subtitles srt, vtt or burn")
+    if args.script_file is None:
+        return args.script
+    try:
+        return Path(args.script_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the script file (UTF-8 text expected): {args.script_file}: {exc}") from exc
 
 
 def engine_options(pairs: list[str]) -> tuple[tuple[str, str], ...]:
@@ -46,25 +77,35 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..options import EncodeOptions, GenerateOptions
     from .progress import TerminalProgress
 
+    from ..render import background
+
+    background.check_output(background.parse(args.background), args.output)  # before any work
     device = devices.report(args.device or settings.device)
     print(device.message)
     options = GenerateOptions(
+        background=args.background,
         engine=args.engine,
         device=device.device,
         batch_size=args.batch_size,
         encode=EncodeOptions(crf=args.crf, preset=args.preset),
         engine_options=engine_options(args.engine_option) + ((("checkpoint", args.checkpoint),) if args.checkpoint else ()),
+        subtitles=args.subtitles,
+        script=read_script(args),
     )
     with tempfile.TemporaryDirectory(prefix="heygem-tts-") as tmp:
         audio = args.audio
         if args.text is not None:
+            from ..subtitles import save_phrases
             from ..tts import synthesize, write_wav
 
             speech = synthesize(args.text, args.voice, args.speed)
             audio = write_wav(speech, Path(tmp) / "speech.wav")
+            save_phrases(speech.phrases, audio)
             print(f"speech: {speech.duration:.1f} s, voice {speech.voice}")
         with TerminalProgress() as progress:
             result = pipeline.run(args.video, audio, args.output, options, settings, progress)
+    if result.subtitles is not None:
+        print(f"wrote {result.subtitles}")
     print(
         f"wrote {result.output}: {result.frames} frames at {float(result.fps):.2f} fps, "
         f"{result.seconds:.1f} s ({result.render_fps:.1f} frames/s) on {result.device}, engine {result.engine}"

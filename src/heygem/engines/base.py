@@ -59,5 +59,10 @@ class Engine(ABC):
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         """Finished RGB frames, one per input frame, same size."""
 
+    def mouth_sources(self) -> np.ndarray | None:
+        """(frames,) the template frame whose mouth each output frame shows, for engines that reuse
+        real mouths; None for others. Valid after prepare()."""
+        return None
+
     def release(self) -> None:
         """Free models and device memory; the engine is not used again."""

@@ -22,6 +22,7 @@ class Scores:
     above_nose_psnr: float  # dB, generated vs base frames above the nostrils
     jitter_ratio: float  # mouth landmark jerkiness, generated / real
     av_offset: int  # frames; lag of best agreement between generated and real opening
+    dark_bands: float = float("nan")  # share of frames with a thin dark band the donor mouth lacks (darkband.py)
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:

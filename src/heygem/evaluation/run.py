@@ -8,7 +8,8 @@ template looped with no mouth change, and the mouth driven by loudness alone.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from ..media.decode import VideoSource, load_audio
 from ..motion.plan import mouth_active
 from ..motion.timeline import ping_pong
 from ..options import GenerateOptions
-from . import metrics
+from . import darkband, metrics
 from .sheet import contact_sheet
 from .split import split_clip
 
@@ -110,8 +111,15 @@ def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS) -
         above_nose_psnr=float("nan"), jitter_ratio=1.0, av_offset=0))]
     for method, options in methods.items():
         output = folder / f"{method.replace(' ', '-')}.mp4"
-        pipeline.run(split.template, split.audio, output, options, settings)
-        out.append(Row(clip.stem, method, score_output(output, split.template, settings, drive, truth)))
+        result = pipeline.run(split.template, split.audio, output, options, settings)
+        scores = score_output(output, split.template, settings, drive, truth)
+        if result.mouth_sources is not None:
+            bands = darkband.check_render(output, load_or_analyze(output, settings), split.template, template,
+                                          result.mouth_sources, folder / f"dark-bands-{method.replace(' ', '-')}")
+            scores = replace(scores, dark_bands=bands.share)
+            log.info("%s %s: worst dark bands (excess, frame, donor): %s", clip.stem, method,
+                     [(round(v, 2), i, d) for v, i, d in bands.worst])
+        out.append(Row(clip.stem, method, scores))
         log.info("%s %s: %s", clip.stem, method, out[-1].scores)
     contact_sheet(clip, split.first_truth_frame, folder / "mouthbank.mp4", truth.landmarks, folder / "contact_sheet.png")
     return out
@@ -134,19 +142,21 @@ def mean_rows(rows: list[Row]) -> list[Row]:
     out = []
     for method in methods:
         group = [asdict(r.scores) for r in rows if r.method == method]
-        mean = {k: float(np.nanmean([g[k] for g in group])) for k in group[0]}
+        with warnings.catch_warnings():  # a column no clip has (e.g. dark bands of the looped template) stays nan
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = {k: float(np.nanmean([g[k] for g in group])) for k in group[0]}
         mean["av_offset"] = int(round(mean["av_offset"]))
         out.append(Row("mean", method, metrics.Scores(**mean)))
     return out
 
 
 def format_table(rows: list[Row]) -> str:
-    head = f"{'clip':<18} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'PSNR>nose':>9} {'jitter':>7} {'offset':>6}"
+    head = f"{'clip':<26} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'PSNR>nose':>9} {'jitter':>7} {'offset':>6} {'dark%':>6}"
     lines = [head, "-" * len(head)]
     for r in rows:
         s = r.scores
         lines.append(
-            f"{r.clip:<18} {r.method:<26} {s.open_r:7.2f} {s.lip_distance:8.3f} {100 * s.closed_in_silence:7.0f}% "
-            f"{s.above_nose_psnr:9.1f} {s.jitter_ratio:7.2f} {s.av_offset:6d}"
+            f"{r.clip:<26} {r.method:<26} {s.open_r:7.2f} {s.lip_distance:8.3f} {100 * s.closed_in_silence:7.0f}% "
+            f"{s.above_nose_psnr:9.1f} {s.jitter_ratio:7.2f} {s.av_offset:6d} {100 * s.dark_bands:5.1f}%"
         )
     return "\n".join(lines)

@@ -47,10 +47,10 @@ def loudness_rank(loudness: np.ndarray, speech: np.ndarray) -> np.ndarray:
     return np.clip((loudness_feature(loudness, speech) + 1.0) / 1.5, 0.0, 1.0)
 
 
-def context_stack(rows: np.ndarray) -> np.ndarray:
-    """(n, F) -> (n, F * len(CONTEXT)) with edge padding."""
+def context_stack(rows: np.ndarray, offsets: tuple[int, ...] = CONTEXT) -> np.ndarray:
+    """(n, F) -> (n, F * len(offsets)) with edge padding."""
     n = len(rows)
-    idx = np.clip(np.arange(n)[:, None] + np.array(CONTEXT)[None, :], 0, n - 1)
+    idx = np.clip(np.arange(n)[:, None] + np.array(offsets)[None, :], 0, n - 1)
     return rows[idx].reshape(n, -1)
 
 

@@ -80,22 +80,47 @@ def mouth_active(audio: AudioAnalysis) -> np.ndarray:
     return active
 
 
-def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", active: np.ndarray | None = None) -> np.ndarray:
-    """Target mouth descriptor per output frame; active: mouth_active(audio), if already known."""
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    return mouth_model._pearson(a.astype(np.float64), b.astype(np.float64))
+
+
+def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
+                    weights: str | None = None) -> np.ndarray:
+    """The general model's mouth per output frame, calibrated to this person; a person-specific
+    learner replaces it only when it predicts the template's own speech better (both scored on the
+    template: the learner cross-validated, the general model never saw it)."""
+    from . import calibration, general
+
+    model = general.load(weights)
+    predicted = model.predict(audio)
+    own = _template_audio(template, audio.fps)
+    if own is None:
+        log.info("template has no usable soundtrack: calibrating the general mouth model on the driving audio")
+        return calibration.quantile_match(predicted, descriptors).apply(predicted)
+    n = template.frame_count
+    own_predicted = _aligned(model.predict(own), n)[valid]
+    calibrated = calibration.quantile_match(own_predicted, descriptors).apply(predicted)
+    general_score = _pearson(own_predicted[:, 0], descriptors[:, 0])
+    person = mouth_model.fit(_aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n),
+                             template.mouth, valid)
+    if person is not None and person.score > general_score:
+        log.info("mouth: person-specific model (template cross-validated r(open) %.2f) beats the general "
+                 "model (r(open) %.2f on the template): using the person-specific model", person.score, general_score)
+        return person.predict(mouth_model.audio_features(audio.features, audio.loudness, audio.speech))
+    log.info("mouth: general model calibrated to this person (r(open) %.2f on the template; person-specific "
+             "model %s)", general_score, "unavailable" if person is None else f"cross-validated {person.score:.2f}")
+    return calibrated
+
+
+def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", active: np.ndarray | None = None,
+                  weights: str | None = None) -> np.ndarray:
+    """Target mouth descriptor per output frame; active: mouth_active(audio), if already known;
+    weights: the general model's weights file (None: the shipped one)."""
     valid = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
     descriptors = template.mouth[valid]
     descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
-    model = None
     if motion == "learned":
-        own = _template_audio(template, audio.fps)
-        if own is not None:
-            n = template.frame_count
-            features = _aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n)
-            model = mouth_model.fit(features, template.mouth, valid)  # fit fills missing teeth values
-        if model is None:
-            log.warning("template has too little visible speech to learn from; mouth follows loudness")
-    if model is not None:
-        targets = model.predict(mouth_model.audio_features(audio.features, audio.loudness, audio.speech))
+        targets = learned_targets(template, audio, valid, descriptors, weights)
     else:
         targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
     low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
@@ -112,11 +137,12 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     return gaussian_filter1d(targets, 0.7, axis=0).astype(np.float32)
 
 
-def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: str = "learned") -> MotionPlan:
+def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: str = "learned",
+              weights: str | None = None) -> MotionPlan:
     """The base frame under each output frame, where the mouth follows the audio, and (with a
     template analysis) the target mouth descriptor of each output frame."""
     if motion not in MOTIONS:
         raise InputError(f"unknown motion model {motion!r}; choose from {', '.join(MOTIONS)}")
     active = mouth_active(audio)
-    targets = None if template is None else mouth_targets(template, audio, motion, active)
+    targets = None if template is None else mouth_targets(template, audio, motion, active, weights)
     return MotionPlan(base_indices=base_indices, mouth_targets=targets, mouth_active=active)

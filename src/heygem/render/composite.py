@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from .geometry import apply_affine, face_width, fit_affine, invert_affine, lower_face_polygon, STABLE_POINTS
-from .lipwarp import lip_warp
+from ..analysis.pose import eye_centres
+from .lipwarp import GAP_SMOOTHING, lip_warp, parting_row
 
 
 def region_box(polygons: list[np.ndarray], margin: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -51,16 +52,17 @@ def match_colour(donor: torch.Tensor, base: torch.Tensor, mask: torch.Tensor) ->
 
 
 def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.ndarray,
-                box: tuple[int, int, int, int], lip_points: np.ndarray | None = None, lip_shift: float = 0.0) -> torch.Tensor:
+                box: tuple[int, int, int, int], lip_points: np.ndarray | None = None, lip_shift: float = 0.0,
+                parting: np.ndarray | float = 0.0) -> torch.Tensor:
     """Sample the donor crop (3, h, w) at the base-frame pixels of box through the affine map;
     with lip_shift, its mouth opened or closed that much further (lip_points: the donor's
-    landmarks in base-frame pixels)."""
+    landmarks in base-frame pixels; parting: where its mouth parts, see lipwarp.parting_row)."""
     x0, y0, x1, y1 = box
     base_to_donor = invert_affine(donor_to_base)
     ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    shade = None
+    gap = None
     if lip_shift:
-        moved, shade = lip_warp(xs, ys, lip_points, lip_shift)
+        moved, gap = lip_warp(xs, ys, lip_points, lip_shift, parting)
         xs, ys = xs - moved[..., 0], ys - moved[..., 1]
     h, w = crop.shape[1:]
     m = base_to_donor.copy()
@@ -71,8 +73,13 @@ def warp_region(crop: torch.Tensor, crop_origin: np.ndarray, donor_to_base: np.n
     coords = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ m.T.astype(np.float32)
     grid = torch.from_numpy(coords).to(crop.device)[None]
     warped = F.grid_sample(crop[None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0]
-    if shade is not None:
-        warped = warped * torch.from_numpy(shade.astype(np.float32)).to(crop.device)[None]
+    if gap is not None and gap.any():  # soften the stretched row and a row either side: a thin gap reads as a shadow
+        right_eye, left_eye = eye_centres(lip_points)
+        width = 2 * max(1, int(round(GAP_SMOOTHING * np.linalg.norm(left_eye - right_eye) / 2))) + 1
+        padded = F.pad(warped[None], (width // 2, width // 2, 1, 1), mode="replicate")
+        smooth = F.avg_pool2d(padded, (3, width), stride=1)[0]
+        weight = F.max_pool2d(torch.from_numpy(gap).to(crop.device)[None, None], (3, 1), stride=1, padding=(1, 0))[0]
+        warped = warped + (smooth - warped) * weight
     return warped
 
 
@@ -100,8 +107,13 @@ def composite(
         return base
     mask = torch.from_numpy(feathered_mask([base_poly, donor_poly], box, feather)).to(device)
     crop = torch.tensor(donor_crop, device=device).permute(2, 0, 1).float()  # copies: bank crops are read-only maps
-    lip_points = apply_affine(donor_to_base, donor_landmarks[:, :2]) if lip_shift else None
-    donor = warp_region(crop, crop_origin, donor_to_base, box, lip_points, lip_shift)
+    lip_points, parting = None, 0.0
+    if lip_shift:
+        lip_points = apply_affine(donor_to_base, donor_landmarks[:, :2])
+        # found in the donor's own pixels, then scaled into the base frame like everything else
+        scale = float(np.sqrt(abs(np.linalg.det(donor_to_base[:, :2]))))
+        parting = scale * parting_row(donor_crop, donor_landmarks[:, :2] - crop_origin)
+    donor = warp_region(crop, crop_origin, donor_to_base, box, lip_points, lip_shift, parting)
     region = torch.tensor(base[y0:y1, x0:x1], device=device).permute(2, 0, 1).float()  # base may be read-only
     donor = match_colour(donor, region, mask)
     blended = region + (donor - region) * mask[None]

@@ -15,10 +15,11 @@ from .jobs import (
     JobStateError,
     JobStatus,
     SystemInfo,
+    WorkerInfo,
 )
 from .service import JobService
 
 __all__ = [
     "MAX_ATTEMPTS", "Job", "JobEvent", "JobInputs", "JobNotFound", "JobService", "JobStateError",
-    "JobStatus", "SystemInfo",
+    "JobStatus", "SystemInfo", "WorkerInfo",
 ]

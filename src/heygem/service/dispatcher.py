@@ -56,6 +56,10 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
+    def submitted(self, jobs: list[Job]) -> None:
+        """New or retried queued jobs: look at the queue now."""
+        self._wake.set()
+
     def cancel_local(self, job_id: str) -> bool:
         """Signal a job running in this process to stop at its next frame batch."""
         with self._lock:
@@ -97,7 +101,7 @@ class Dispatcher:
             try:
                 device = self.scheduler.device_for(job)
             except HeyGemError as exc:
-                self._fail_unrunnable(job, str(exc))
+                fail_unrunnable(self.ctx, job, str(exc))
                 continue
             if device in blocked:
                 continue
@@ -134,48 +138,54 @@ class Dispatcher:
                 self._workers.pop(job.id, None)
             self._wake.set()
 
-    def _fail_unrunnable(self, job: Job, error: str) -> None:
-        claimed = self.ctx.store.claim(job.id, self.ctx.owner, "none", time.time())
-        if claimed is not None:
-            final = self.ctx.store.finish(job.id, self.ctx.owner, JobStatus.FAILED, None, error, time.time())
-            log.warning("job %s cannot run here: %s", job.id, error)
-            if final is not None:
-                self.ctx.emit(JobEvent("finished", final))
-
     # --- crash recovery -----------------------------------------------------------------------
 
     def recover(self) -> list[Job]:
         """Queue again (or fail, after MAX_ATTEMPTS) every running job whose process is gone."""
-        recovered = []
-        now = time.time()
-        for job, owner, heartbeat in self.ctx.store.running():
-            if owner == self.ctx.owner or not owners.is_abandoned(owner, heartbeat, now):
-                continue
-            if job.attempts >= MAX_ATTEMPTS:
-                error = (f"gave up after {job.attempts} attempts: the process running this job stopped "
-                         f"unexpectedly each time (last: {owner})")
-            else:
-                error = f"the process running this job stopped unexpectedly (attempt {job.attempts}, {owner})"
-            new = self.ctx.store.recover(job.id, owner, MAX_ATTEMPTS, error, now)
-            if new is None:
-                continue
-            self._remove_partials(job.id)
-            log.warning("job %s was abandoned by %s: %s", job.id, owner, new.status.value)
-            if new.done:
-                self.ctx.emit(JobEvent("finished", new))
-            recovered.append(new)
+        recovered = recover_abandoned(self.ctx)
         if recovered:
             self._wake.set()
         return recovered
 
-    def _remove_partials(self, job_id: str) -> None:
-        for part in self.ctx.settings.outputs_dir.glob(f".{job_id}.*.partial.mp4"):
-            part.unlink(missing_ok=True)
-
     def _remove_orphan_partials(self) -> None:
-        """Half-written outputs of jobs nobody runs now (the encoder names them .<job-id>.<hex>.partial.mp4)."""
+        """Half-written outputs of jobs nobody runs now (the encoder names them .<job-id>.<hex>.partial.<ext>)."""
         running = {job.id for job, _, _ in self.ctx.store.running()}
-        for part in self.ctx.settings.outputs_dir.glob(".*.partial.mp4"):
+        for part in self.ctx.settings.outputs_dir.glob(".*.partial.*"):
             job_id = part.name[1:].split(".", 1)[0]
             if job_id not in running:
                 part.unlink(missing_ok=True)
+
+
+def fail_unrunnable(ctx: JobContext, job: Job, error: str) -> None:
+    """A queued job that cannot run here (e.g. it asks for a GPU this machine lacks) fails at once."""
+    claimed = ctx.store.claim(job.id, ctx.owner, "none", time.time())
+    if claimed is not None:
+        final = ctx.store.finish(job.id, ctx.owner, JobStatus.FAILED, None, error, time.time())
+        log.warning("job %s cannot run here: %s", job.id, error)
+        if final is not None:
+            ctx.emit(JobEvent("finished", final))
+
+
+def recover_abandoned(ctx: JobContext) -> list[Job]:
+    """Queue again (or fail, after MAX_ATTEMPTS) every running job whose process is gone, and delete
+    its half-written output. Safe from many processes at once: the store lets one win each job."""
+    recovered = []
+    now = time.time()
+    for job, owner, heartbeat in ctx.store.running():
+        if owner == ctx.owner or not owners.is_abandoned(owner, heartbeat, now):
+            continue
+        if job.attempts >= MAX_ATTEMPTS:
+            error = (f"gave up after {job.attempts} attempts: the process running this job stopped "
+                     f"unexpectedly each time (last: {owner})")
+        else:
+            error = f"the process running this job stopped unexpectedly (attempt {job.attempts}, {owner})"
+        new = ctx.store.recover(job.id, owner, MAX_ATTEMPTS, error, now)
+        if new is None:
+            continue
+        for part in ctx.settings.outputs_dir.glob(f".{job.id}.*.partial.*"):
+            part.unlink(missing_ok=True)
+        log.warning("job %s was abandoned by %s: %s", job.id, owner, new.status.value)
+        if new.done:
+            ctx.emit(JobEvent("finished", new))
+        recovered.append(new)
+    return recovered

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import HeyGemError
-from ..options import EncodeOptions, GenerateOptions
+from ..options import VIDEO_SUFFIXES, EncodeOptions, GenerateOptions
 
 MAX_ATTEMPTS = 3
 """A job whose process died while running it this many times is failed instead of requeued."""
@@ -51,6 +51,9 @@ class JobInputs:
     """Words to speak (TTS) when no audio is given."""
     voice: str | None = None
     """TTS voice name; None picks one from the text's language."""
+    deliver_to: Path | None = None
+    """Where a copy of the finished video also goes (e.g. a HeyGem.ai client's folder, which opens it
+    from disk). Kept with the job, so a job finished after a restart is still delivered."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class Job:
     inputs: JobInputs
     options: GenerateOptions
     output: Path | None
-    """<data>/outputs/<id>.mp4, set only once the job succeeded (the file is complete)."""
+    """<data>/outputs/<id>.mp4 (.webm for a transparent background), set only once the job succeeded
+    (the file is complete)."""
     error: str | None
     attempts: int
     """How many times a worker started it."""
@@ -85,6 +89,13 @@ class Job:
         return self.status.done
 
     @property
+    def subtitles(self) -> Path | None:
+        """<data>/outputs/<id>.srt (or .vtt) beside the output, when the job was asked for subtitles."""
+        from ..subtitles.formats import sidecar_path
+
+        return sidecar_path(self.output, self.options.subtitles) if self.output is not None else None
+
+    @property
     def readable_name(self) -> str:
         """<template>_<audio> (or <template>_text), safe as a file name: what users call the result."""
         stem = f"{Path(self.inputs.video_name).stem}_{Path(self.inputs.audio_name or 'text').stem}"
@@ -97,6 +108,23 @@ class JobEvent:
 
     kind: Literal["submitted", "started", "progress", "finished", "deleted"]
     job: Job
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """One `heygem worker` process in distributed mode, as it last reported itself."""
+
+    name: str
+    """Unique per process: "heygem@<host>:<pid>"."""
+    host: str
+    device: str
+    """Where its jobs run: "cpu" or "cuda:N" (several GPUs: "cuda:0,cuda:1")."""
+    queues: tuple[str, ...]
+    concurrency: int
+    jobs: tuple[str, ...]
+    """Ids of the jobs it runs now."""
+    started_at: float
+    heartbeat_at: float
 
 
 @dataclass(frozen=True)
@@ -115,6 +143,14 @@ class SystemInfo:
     """Jobs allowed at once per device, e.g. {"cpu": 1, "cuda:0": 1}."""
     disk: tuple[int, int] | None = None
     """(free, total) bytes on the data dir's disk."""
+    workers: tuple[WorkerInfo, ...] = ()
+    """Distributed mode: the worker processes that reported in recently (empty in the embedded mode)."""
+    distributed: bool = False
+    """True when jobs run on `heygem worker` processes (HEYGEM_BROKER_URL), not in this process."""
+
+
+OUTPUT_SUFFIXES = (*VIDEO_SUFFIXES, ".srt", ".vtt")
+"""The files a job may leave in <data>/outputs/ as <id><suffix>: the video and its subtitles."""
 
 
 def options_to_dict(options: GenerateOptions) -> dict[str, Any]:

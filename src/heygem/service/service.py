@@ -1,8 +1,9 @@
 """JobService: the one object front ends (web UI, HTTP API, CLI) talk to.
 
 Thread-safe. Every method may be called from any thread; subscribers are called from worker threads.
-Jobs live in the store (<data>/jobs.sqlite3), so several processes on the same data dir see the
-same jobs; progress events reach only subscribers in the process that runs the job.
+Jobs live in the store (<data>/jobs.sqlite3, or PostgreSQL), so several processes on the same data
+dir see the same jobs; progress events reach only subscribers in the process that runs the job.
+With HEYGEM_BROKER_URL set, start() runs no jobs here: it sends them to `heygem worker` processes.
 """
 
 from __future__ import annotations
@@ -15,20 +16,28 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import devices
-from ..config import Settings
+from ..config import Settings, redact
 from ..errors import EngineUnavailable, InputError
 from ..options import GenerateOptions
+from ..subtitles.formats import MODES
+from ..tts.synth import MAX_TEXT_CHARS
 from . import owners
 from .dispatcher import Dispatcher
-from .jobs import Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo
+from .jobs import OUTPUT_SUFFIXES, Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo, WorkerInfo
 from .scheduler import Estimate, MemoryProbe, Scheduler
-from .store import JobStore, SqliteJobStore
+from .store import JobStore, open_store
 from .uploads import remove_stale_parts, store_input
 from .worker import JobContext, Runner
+
+if TYPE_CHECKING:
+    from ..distributed.sweeper import Sweeper
 
 log = logging.getLogger("heygem.service")
 Unsubscribe = Callable[[], None]
@@ -64,16 +73,20 @@ class JobService:
         report = devices.report(device or settings.device)
         self.device, self.device_message = report.device, report.message
         log.info("job service on %s: %s", self.device, self.device_message)
-        self.store = store or SqliteJobStore(self.settings.job_db, root=self.settings.data_dir)
+        self.store = store or open_store(self.settings)
         self._subscribers: builtins.list[Callable[[JobEvent], None]] = []
         self._sub_lock = threading.Lock()
+        # Input copies that submits in progress rely on (their jobs are not stored yet), so removing
+        # unused copies never deletes one under them; both sides change it under the lock.
+        self._inputs_lock = threading.Lock()
+        self._claimed: Counter[Path] = Counter()
         self._changed = threading.Condition()
         self._generation = 0  # counts finish/delete events, so wait() never sleeps through one
         self._live: dict[str, tuple[float, str]] = {}
         self._scheduler = Scheduler(self.settings, self.device, memory_probe, estimate)
         self._ctx = JobContext(self.store, self.settings, "", runner or _default_runner, self._emit,
                                threading.Event(), self._live)
-        self._dispatcher: Dispatcher | None = None
+        self._dispatcher: Dispatcher | Sweeper | None = None
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -86,7 +99,16 @@ class JobService:
             remove_stale_parts(self.settings.uploads_dir)
         # A fresh context per start: workers of an earlier start that outlived stop() keep their own.
         self._ctx = dataclasses.replace(self._ctx, owner=owners.new_owner(), stopping=threading.Event())
-        self._dispatcher = Dispatcher(self._ctx, self._scheduler)
+        if self.settings.broker_url:
+            # Distributed mode: `heygem worker` processes run the jobs; this process sends them.
+            from ..distributed.broker import Broker
+            from ..distributed.sweeper import Sweeper
+
+            self._dispatcher = Sweeper(self._ctx, Broker(self.settings, self.store))
+            log.info("distributed mode: jobs run on `heygem worker` processes, sent through %s",
+                     redact(self.settings.broker_url))
+        else:
+            self._dispatcher = Dispatcher(self._ctx, self._scheduler)
         self._dispatcher.start()
 
     def stop(self, timeout: float | None = 30.0) -> None:
@@ -112,19 +134,24 @@ class JobService:
         text: str | None = None,
         voice: str | None = None,
         job_id: str | None = None,
+        deliver_to: str | Path | None = None,
     ) -> Job:
         """Queue one job. Inputs are copied to <data>/uploads/<sha256>.<ext> first.
 
         Give `audio_path`, or `text` (+ optional `voice`) to speak with TTS. `job_id` lets a caller
         choose the id (letters, digits, '-', '_'; at most 64), e.g. HeyGem.ai's task `code`.
+        `deliver_to`: a file path where a copy of the finished video is also written (atomically).
         Raises InputError (missing/empty/too big file, neither audio nor text), EngineUnavailable,
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
         options = self._check_options(options)
-        video = self._store_video(video_path)
-        audio = self._store_audio(audio_path, text)
-        job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
-        self._add([job])
+        with self._keeping_inputs() as stored:
+            video = self._store_video(video_path, stored)
+            audio = self._store_audio(audio_path, text, stored)
+            job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
+            if deliver_to is not None:
+                job = dataclasses.replace(job, inputs=dataclasses.replace(job.inputs, deliver_to=Path(deliver_to)))
+            self._add([job])
         return job
 
     def submit_batch(
@@ -144,17 +171,60 @@ class JobService:
         """
         options = self._check_options(options)
         batch_id = uuid.uuid4().hex
-        if videos and (audio is not None or text) and not audios and video is None:
-            spoken = self._store_audio(audio, text)
-            pairs = [(self._store_video(v), spoken) for v in videos]
-        elif audios and video is not None and not videos and audio is None and not text:
-            template = self._store_video(video)
-            pairs = [(template, self._store_audio(a, None)) for a in audios]
-        else:
-            raise InputError("a batch is one audio (or text) with videos=[...], or audios=[...] with one video")
-        jobs = [self._new_job(v, a, options, batch_id, None, text, voice, None) for v, a in pairs]
-        self._add(jobs)
+        with self._keeping_inputs() as stored:
+            if videos and (audio is not None or text) and not audios and video is None:
+                spoken = self._store_audio(audio, text, stored)
+                pairs = [(self._store_video(v, stored), spoken) for v in videos]
+            elif audios and video is not None and not videos and audio is None and not text:
+                template = self._store_video(video, stored)
+                pairs = [(template, self._store_audio(a, None, stored)) for a in audios]
+            else:
+                raise InputError("a batch is one audio (or text) with videos=[...], or audios=[...] with one video")
+            jobs = [self._new_job(v, a, options, batch_id, None, text, voice, None) for v, a in pairs]
+            self._add(jobs)
         return jobs
+
+    @contextmanager
+    def _keeping_inputs(self) -> Iterator[list[Path]]:
+        """Collects the input copies a submit makes; if the submit fails, those no job uses are removed."""
+        stored: list[Path] = []
+        try:
+            yield stored
+        except BaseException:
+            self._unclaim(stored)
+            self._remove_unused_inputs(stored)
+            raise
+        self._unclaim(stored)
+
+    def _store(self, path: str | Path, kind: str, limit: int, stored: list[Path]) -> Path:
+        """Copy an input into uploads/ (unlocked: it may take seconds) and claim the copy."""
+        copy = store_input(path, kind, self.settings.uploads_dir, limit)
+        with self._inputs_lock:
+            if not copy.exists():  # an identical copy was removed as unused between our copy and now
+                copy = store_input(path, kind, self.settings.uploads_dir, limit)
+            self._claimed[copy.resolve()] += 1
+        stored.append(copy)
+        return copy
+
+    def _unclaim(self, copies: Sequence[Path]) -> None:
+        with self._inputs_lock:
+            for copy in copies:
+                self._claimed[copy.resolve()] -= 1
+                if self._claimed[copy.resolve()] <= 0:
+                    del self._claimed[copy.resolve()]
+
+    def _remove_unused_inputs(self, paths: Sequence[Path | None]) -> None:
+        """Delete input copies (in uploads/) that no job refers to any more, and a template's analysis
+        cache with them: they are the user's media (privacy) and can be large (disk)."""
+        uploads = self.settings.uploads_dir.resolve()
+        with self._inputs_lock:
+            for path in dict.fromkeys(p for p in paths if p is not None):
+                if (Path(path).resolve().parent == uploads and Path(path).resolve() not in self._claimed
+                        and not self.store.uses_input(path)):
+                    Path(path).unlink(missing_ok=True)
+                    # A template's analysis cache (named by the same content hash) holds crops of the face.
+                    shutil.rmtree(self.settings.templates_dir / Path(path).stem, ignore_errors=True)
+                    log.info("removed input copy %s (no job uses it)", Path(path).name)
 
     def _check_options(self, options: GenerateOptions | None) -> GenerateOptions:
         from ..engines import registry
@@ -164,23 +234,38 @@ class JobService:
         reason = engine.unavailable_reason(self.settings, dict(options.engine_options))
         if reason:
             raise EngineUnavailable(f"engine {engine.name!r} is unavailable: {reason}")
+        if options.subtitles not in MODES:
+            raise InputError(f"subtitles must be one of {', '.join(MODES)}, got {options.subtitles!r}")
+        if options.script is not None and len(options.script) > MAX_TEXT_CHARS:
+            raise InputError(f"script is {len(options.script)} characters long; the limit is {MAX_TEXT_CHARS}")
         if options.batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {options.batch_size}")
         if (options.device or "auto").strip().lower() != "auto":
             devices.resolve(options.device)  # DeviceError now rather than a failed job later
-        return options
+        return self._store_background(options)
 
-    def _store_video(self, path: str | Path) -> tuple[Path, str]:
-        return store_input(path, "video", self.settings.uploads_dir, self.settings.max_video_bytes), Path(path).name
+    def _store_background(self, options: GenerateOptions) -> GenerateOptions:
+        """InputError now for a bad background; an image is copied into uploads like the other inputs."""
+        from ..render import background
 
-    def _store_audio(self, path: str | Path | None, text: str | None) -> tuple[Path | None, str | None]:
+        chosen = background.parse(options.background)
+        if chosen.image is None:
+            return options
+        stored = store_input(chosen.image, "background image", self.settings.uploads_dir, self.settings.max_audio_bytes)
+        return dataclasses.replace(options, background=str(stored))
+
+    def _store_video(self, path: str | Path, stored: list[Path]) -> tuple[Path, str]:
+        return self._store(path, "video", self.settings.max_video_bytes, stored), Path(path).name
+
+    def _store_audio(self, path: str | Path | None, text: str | None,
+                     stored: list[Path]) -> tuple[Path | None, str | None]:
         if path is not None and text:
             raise InputError("give either an audio file or text to speak, not both")
         if path is None:
             if not text or not text.strip():
                 raise InputError("give an audio file or text to speak")
             return None, None
-        return store_input(path, "audio", self.settings.uploads_dir, self.settings.max_audio_bytes), Path(path).name
+        return self._store(path, "audio", self.settings.max_audio_bytes, stored), Path(path).name
 
     def _new_job(self, video: tuple[Path, str], audio: tuple[Path | None, str | None], options: GenerateOptions,
                  batch_id: str | None, name: str | None, text: str | None, voice: str | None,
@@ -202,7 +287,7 @@ class JobService:
             log.info("job %s queued: %s", job.id, job.name)
             self._emit(JobEvent("submitted", job))
         if self._dispatcher is not None:
-            self._dispatcher.wake()
+            self._dispatcher.submitted(jobs)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -263,12 +348,16 @@ class JobService:
         """Queue a failed or canceled job again (same id, attempts reset, at the end of the queue).
         Raises JobNotFound, JobStateError for other states."""
         job = self.store.retry(job_id, time.time())
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_outputs(job_id)
         log.info("job %s queued again", job_id)
         self._emit(JobEvent("submitted", job))
         if self._dispatcher is not None:
-            self._dispatcher.wake()
+            self._dispatcher.submitted([job])
         return job
+
+    def _remove_outputs(self, job_id: str) -> None:
+        for suffix in OUTPUT_SUFFIXES:
+            (self.settings.outputs_dir / f"{job_id}{suffix}").unlink(missing_ok=True)
 
     def delete(self, job_id: str) -> None:
         """Forget the job and remove its output; a running job is canceled first. Raises JobNotFound."""
@@ -277,7 +366,8 @@ class JobService:
             raise JobNotFound(f"no job with id {job_id!r}")
         if self._dispatcher is not None:
             self._dispatcher.cancel_local(job_id)  # its worker drops any output it still writes
-        (self.settings.outputs_dir / f"{job_id}.mp4").unlink(missing_ok=True)
+        self._remove_outputs(job_id)
+        self._remove_unused_inputs([job.inputs.video, job.inputs.audio])
         log.info("job %s deleted", job_id)
         self._emit(JobEvent("deleted", job))
 
@@ -338,5 +428,11 @@ class JobService:
             disk: tuple[int, int] | None = (usage.free, usage.total)
         except OSError:
             disk = None
+        distributed = bool(self.settings.broker_url)
         return SystemInfo(self.device, self.device_message, gpu, counts[JobStatus.QUEUED.value], tuple(running),
-                          counts, self._scheduler.limits(), disk)
+                          counts, {} if distributed else self._scheduler.limits(), disk,
+                          tuple(self.store.workers()) if distributed else (), distributed)
+
+    def workers(self) -> builtins.list[WorkerInfo]:
+        """Distributed mode: the `heygem worker` processes, most recently heard from first."""
+        return self.store.workers()

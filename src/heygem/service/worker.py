@@ -15,7 +15,8 @@ from .. import devices
 from ..config import Settings
 from ..errors import EngineUnavailable, HeyGemError, InputError, JobCanceled
 from ..options import GenerateOptions
-from .jobs import Job, JobEvent, JobStatus
+from .delivery import deliver
+from .jobs import OUTPUT_SUFFIXES, Job, JobEvent, JobStatus
 from .store import JobStore
 from .uploads import adopt, file_sha256
 
@@ -34,25 +35,32 @@ def resolve_audio(job: Job, settings: Settings) -> Path:
     """The audio file the pipeline reads: the job's uploaded copy, or speech synthesised from its text.
 
     TTS hook: uses `heygem.tts.synthesize_to_file(text, path, voice=None)` when the TTS package has
-    it, else `heygem.tts.synthesize` + `write_wav`. The speech lands in uploads/ like any input.
+    it, else `heygem.tts.synthesize` + `write_wav`. The speech lands in uploads/ like any input, with
+    its sentence timings beside it (for subtitles).
     """
     if job.inputs.audio is not None:
         return job.inputs.audio
     if not job.inputs.text:
         raise InputError(f"job {job.id} has neither audio nor text to speak")
     from .. import tts
+    from ..subtitles import save_phrases
 
     part = settings.uploads_dir / f".{uuid.uuid4().hex}.part"
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    phrases = None
     try:
         if hasattr(tts, "synthesize_to_file"):
             tts.synthesize_to_file(job.inputs.text, part, voice=job.inputs.voice)
         elif hasattr(tts, "synthesize") and hasattr(tts, "write_wav"):
-            tts.write_wav(tts.synthesize(job.inputs.text, job.inputs.voice), part)
+            speech = tts.synthesize(job.inputs.text, job.inputs.voice)
+            tts.write_wav(speech, part)
+            phrases = speech.phrases
         else:
             raise EngineUnavailable("text input needs heygem.tts.synthesize_to_file, which this build lacks; "
                                     "give an audio file instead")
-        return adopt(part, file_sha256(part), ".wav")
+        adopted = adopt(part, file_sha256(part), ".wav")
+        save_phrases(phrases, adopted)
+        return adopted
     finally:
         part.unlink(missing_ok=True)
 
@@ -125,7 +133,7 @@ class Worker:
 
     def run(self, device: str) -> Job | None:
         job, ctx = self.job, self.ctx
-        output = ctx.settings.outputs_dir / f"{job.id}.mp4"
+        output = ctx.settings.outputs_dir / f"{job.id}{job.options.output_suffix}"
         ran_on = device
         log.info("job %s (%s) started on %s, attempt %d", job.id, job.name, device, job.attempts)
         ctx.emit(JobEvent("started", job))
@@ -137,6 +145,9 @@ class Worker:
                 ctx.store.update_inputs(job.id, inputs)
                 self.job = job = dataclasses.replace(job, inputs=inputs)
             ran_on = self._run_with_fallback(job, audio, output, device)
+            if job.inputs.deliver_to is not None:
+                # Before the job counts as done: a crash here runs it again rather than losing the copy.
+                deliver(output, job.inputs.deliver_to)
         except JobCanceled as exc:
             if self.cancel.is_set() or self._lost:
                 return self._end(JobStatus.CANCELED, None, None, ran_on, f"canceled: {exc}")
@@ -156,7 +167,9 @@ class Worker:
     def _run_with_fallback(self, job: Job, audio: Path, output: Path, device: str) -> str:
         plan = fallback_plan(device, job.options.batch_size)
         for attempt, (dev, batch) in enumerate(plan):
-            options: GenerateOptions = dataclasses.replace(job.options, device=dev, batch_size=batch)
+            # A text job's words are its script, should its synthesis timings be missing.
+            options: GenerateOptions = dataclasses.replace(job.options, device=dev, batch_size=batch,
+                                                           script=job.options.script or job.inputs.text)
             try:
                 self.ctx.runner(job.inputs.video, audio, output, options, self.ctx.settings,
                                 self.progress, self.should_cancel)
@@ -177,7 +190,8 @@ class Worker:
         if final is None:
             # Deleted (or taken over after a stall) while running: its output belongs to no one.
             if output is not None and ctx.store.get(job.id) is None:
-                output.unlink(missing_ok=True)
+                for suffix in OUTPUT_SUFFIXES:
+                    output.with_suffix(suffix).unlink(missing_ok=True)
             log.info("job %s ended (%s) but is no longer ours; result dropped", job.id, status.value)
             return None
         log.info("job %s %s", job.id, note)

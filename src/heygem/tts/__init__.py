@@ -7,6 +7,7 @@ Offline voices: Piper (neural English) and eSpeak NG (Mandarin and English). Onl
 from .synth import iter_speech, synthesize
 from .types import Phone, Speech, Voice
 from .voices import list_voices, missing_packages
-from .wav import write_wav
+from .wav import wav_bytes, write_wav
 
-__all__ = ["Phone", "Speech", "Voice", "iter_speech", "list_voices", "missing_packages", "synthesize", "write_wav"]
+__all__ = ["Phone", "Speech", "Voice", "iter_speech", "list_voices", "missing_packages", "synthesize", "wav_bytes",
+           "write_wav"]

@@ -47,7 +47,9 @@ def synthesize(text: str, voice: str | None = None, speed: float = 1.0) -> Speec
             collected.extend((s + offset, e + offset, ph) for s, e, ph in part.phonemes or ())
             offset += part.duration
         phones = tuple(collected)
-    return Speech(samples, parts[0].sample_rate, phones, parts[0].voice)
+    offsets = np.cumsum([0.0] + [p.duration for p in parts])
+    phrases = tuple((s + float(o), e + float(o), t) for part, o in zip(parts, offsets) for s, e, t in part.phrases or ())
+    return Speech(samples, parts[0].sample_rate, phones, parts[0].voice, phrases)
 
 
 def iter_speech(text: str, voice: str | None = None, speed: float = 1.0) -> Iterator[Speech]:
@@ -71,16 +73,21 @@ def iter_speech(text: str, voice: str | None = None, speed: float = 1.0) -> Iter
     pieces = textmod.split_text(normalize(text, chosen.language))
     if not pieces:
         raise InputError(f"text has nothing to pronounce: {text[:60]!r}")
+    # Subtitles show the text as written ("3.5%", not "three point five percent") when it splits
+    # into the same pieces; else the normalised text.
+    written = textmod.split_text(text)
+    shown = [p.text for p in written] if len(written) == len(pieces) else [p.text for p in pieces]
     speak = engine(chosen).speak
     _LOG.info("speaking %d piece(s) with voice %s", len(pieces), chosen.name)
-    for piece in pieces:
+    for piece, text_shown in zip(pieces, shown):
         speech = speak(piece.text, chosen, speed)
         pause = SENTENCE_PAUSE_S if piece.ends_sentence else CLAUSE_PAUSE_S
-        yield _trim_and_pad(speech, pause)
+        yield _trim_and_pad(speech, pause, text_shown)
 
 
-def _trim_and_pad(speech: Speech, pause_s: float) -> Speech:
-    """Cut the piece's own leading/trailing silence (engines differ) and append `pause_s`.
+def _trim_and_pad(speech: Speech, pause_s: float, text: str = "") -> Speech:
+    """Cut the piece's own leading/trailing silence (engines differ) and append `pause_s`;
+    the result's one phrase says when `text` is heard in it.
 
     Consistent pauses make the mouth close for the same time between every sentence.
     """
@@ -104,4 +111,5 @@ def _trim_and_pad(speech: Speech, pause_s: float) -> Speech:
             for s, e, ph in speech.phonemes
             if e - shift > 0 and s - shift < limit
         )
-    return Speech(trimmed, rate, phones, speech.voice)
+    heard = ((float(loud[0]) - start) / rate, (float(loud[-1]) + 1 - start) / rate, text) if len(loud) else None
+    return Speech(trimmed, rate, phones, speech.voice, (heard,) if heard and text else ())

@@ -41,6 +41,8 @@ class Speech:
     phonemes: tuple[Phone, ...] | None = None
     """Phoneme timings when the engine reports them, else None."""
     voice: str = ""
+    phrases: tuple[tuple[float, float, str], ...] | None = None
+    """(start_s, end_s, text) of each sentence or clause spoken, as the user wrote it (subtitles)."""
 
     @property
     def duration(self) -> float:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import OutputError
 from .types import Speech
@@ -15,19 +17,30 @@ def write_wav(speech: Speech, path: str | os.PathLike[str]) -> Path:
 
     Written to a temporary name and renamed, so a reader never sees half a file.
     """
-    import numpy as np
-
     target = Path(path)
     tmp = target.with_name(target.name + ".part")
-    pcm = np.clip(np.round(speech.samples * 32767.0), -32768, 32767).astype("<i2")
     try:
-        with wave.open(str(tmp), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(speech.sample_rate)
-            out.writeframes(pcm.tobytes())
+        _write(speech, str(tmp))
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write speech to {target}: {exc}") from exc
     return target
+
+
+def wav_bytes(speech: Speech) -> bytes:
+    """The same WAV file, in memory (an HTTP answer)."""
+    buffer = io.BytesIO()
+    _write(speech, buffer)
+    return buffer.getvalue()
+
+
+def _write(speech: Speech, out: str | BinaryIO) -> None:
+    import numpy as np
+
+    pcm = np.clip(np.round(speech.samples * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(speech.sample_rate)
+        wav.writeframes(pcm.tobytes())

@@ -62,24 +62,57 @@ def voice_choices() -> list[tuple[str, str]] | None:
 # --- submitting -------------------------------------------------------------------------------
 
 
-def _options(engine: str | None) -> GenerateOptions:
-    return GenerateOptions(engine=engine or "default")
+def _options(engine: str | None, subtitles: str | None = None, script: str | None = None,
+             background: str | None = None) -> GenerateOptions:
+    return GenerateOptions(engine=engine or "default", subtitles=subtitles or "none",
+                           script=(script or "").strip() or None, background=background or "keep")
+
+
+def subtitle_choices() -> list[tuple[str, str]]:
+    return [(both("无", "none"), "none"), (both("SRT 字幕文件", "SRT file"), "srt"),
+            (both("VTT 字幕文件", "VTT file"), "vtt"),
+            (both("烧录到画面（另附 SRT）", "burned in (+ SRT)"), "burn")]
+
+
+BACKGROUNDS = ("keep", "green", "blue", "colour", "image", "blur", "transparent")
+"""The page's background choices; "colour" takes a #RRGGBB code, "image" a picture."""
+
+
+def background_value(choice: str | None, colour: str | None = None, image: str | None = None) -> str:
+    """The page's background controls as one option value (see GenerateOptions.background)."""
+    from ..render.background import named, parse
+
+    choice = choice or "keep"
+    if choice == "colour":
+        value = (colour or "").strip()
+        if named(value) is None:  # a colour code only: never a path to a picture on the server
+            raise InputError(both("请输入颜色，例如 #1E90FF", "type a colour such as #1E90FF"))
+    elif choice == "image":
+        if not image:
+            raise InputError(both("请上传背景图片", "upload a background picture first"))
+        value = image
+    else:
+        value = choice
+    parse(value)  # a clear message now, not a failed job later
+    return value
 
 
 def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
-                  text: str | None = None, voice: str | None = None, engine: str | None = None) -> Job:
-    """One template with one audio, or with text to speak."""
+                  text: str | None = None, voice: str | None = None, engine: str | None = None,
+                  subtitles: str | None = None, script: str | None = None, background: str | None = None) -> Job:
+    """One template with one audio, or with text to speak; `script` (the audio's words) times subtitles;
+    `background` as from background_value()."""
     if not template:
         raise InputError(both("请上传模板视频", "upload a template video first"))
     uploads.check(template, "video", settings)
     text = (text or "").strip() or None
     if text is not None:
         return service.submit(template, text=text, voice=None if voice in (None, "", "auto") else voice,
-                              options=_options(engine))
+                              options=_options(engine, subtitles, background=background))
     if not audio:
         raise InputError(both("请上传音频或输入文字", "upload an audio file or type text"))
     uploads.check(audio, "audio", settings)
-    return service.submit(template, audio, options=_options(engine))
+    return service.submit(template, audio, options=_options(engine, subtitles, script, background))
 
 
 ONE_AUDIO = "one-audio"
@@ -116,8 +149,10 @@ def remove_from_list(staged: Sequence[str], selected: Sequence[str]) -> list[str
 
 
 def submit_batch(service: JobService, settings: Settings, mode: str, one: str | None,
-                 many: Sequence[str], engine: str | None = None) -> list[Job]:
-    """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template."""
+                 many: Sequence[str], engine: str | None = None, subtitles: str | None = None,
+                 script: str | None = None, background: str | None = None) -> list[Job]:
+    """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template.
+    `script` (the one audio's words) times subtitles in ONE_AUDIO mode."""
     one_kind = "audio" if mode == ONE_AUDIO else "video"
     if not one:
         raise InputError(both("请上传音频", "upload the audio first") if one_kind == "audio"
@@ -128,8 +163,8 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     for path in many:
         uploads.check(path, many_kind(mode), settings)
     if mode == ONE_AUDIO:
-        return service.submit_batch(one, list(many), options=_options(engine))
-    return service.submit_batch(audios=list(many), video=one, options=_options(engine))
+        return service.submit_batch(one, list(many), options=_options(engine, subtitles, script, background))
+    return service.submit_batch(audios=list(many), video=one, options=_options(engine, subtitles, None, background))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -206,8 +241,8 @@ def snapshot(service: JobService, settings: Settings) -> Snapshot:
 
 
 def output_name(job: Job) -> str:
-    """<template>_<audio>.mp4 (or <template>_text.mp4) with only safe characters."""
-    return job.readable_name + ".mp4"
+    """<template>_<audio>.mp4 (or <template>_text.mp4; .webm when transparent) with only safe characters."""
+    return job.readable_name + (job.output.suffix if job.output is not None else job.options.output_suffix)
 
 
 def named_output(settings: Settings, job: Job) -> Path | None:
@@ -228,14 +263,34 @@ def named_output(settings: Settings, job: Job) -> Path | None:
         part.unlink(missing_ok=True)
         os.link(job.output, part)
         part.replace(link)  # atomic, also over a link to an older output of the same job
+        _link_subtitles(job, link)
         return link
     except OSError:
         return job.output
 
 
+def _link_subtitles(job: Job, video_link: Path) -> None:
+    """The job's subtitle file beside its readable-name video link, same stem."""
+    if job.subtitles is None or not job.subtitles.is_file():
+        return
+    link = video_link.with_suffix(job.subtitles.suffix)
+    part = link.with_name(f".{link.name}.part")
+    part.unlink(missing_ok=True)
+    os.link(job.subtitles, part)
+    part.replace(link)
+
+
+def named_subtitles(video_link: Path | None, job: Job) -> Path | None:
+    """The readable-name subtitle link beside `video_link` (from named_output), when there is one."""
+    if video_link is None or job.subtitles is None:
+        return None
+    link = video_link.with_suffix(job.subtitles.suffix)
+    return link if link.is_file() else None
+
+
 def prune_named(settings: Settings) -> None:
     """Remove readable-name links whose job output was deleted (the link is then the file's only name)."""
-    for link in (exports_dir(settings) / "videos").glob("*/*.mp4"):
+    for link in (exports_dir(settings) / "videos").glob("*/*"):
         try:
             if link.stat().st_nlink == 1:
                 link.unlink()
@@ -263,9 +318,12 @@ def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) ->
             for job in jobs:
                 name = output_name(job)
                 if name in taken:
-                    name = f"{name[:-4]}-{job.id[:8]}.mp4"
+                    stem, suffix = os.path.splitext(name)
+                    name = f"{stem}-{job.id[:8]}{suffix}"
                 taken.add(name)
                 archive.write(job.output, name)
+                if job.subtitles is not None and job.subtitles.is_file():  # beside its video, same name
+                    archive.write(job.subtitles, os.path.splitext(name)[0] + job.subtitles.suffix)
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)

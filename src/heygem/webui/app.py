@@ -7,6 +7,7 @@ import gradio as gr
 from ..config import Settings
 from ..service import JobService
 from . import actions
+from .guard import only_uploaded_files
 from .labels import both
 from .tabs import batch, history, single, system
 
@@ -50,4 +51,5 @@ def create(service: JobService, settings: Settings) -> gr.Blocks:
         names = [name for _, name in engines]
         engine.change(lambda name: name, engine, remembered_engine)
         demo.load(lambda name: name if name in names else gr.skip(), remembered_engine, engine)
+    only_uploaded_files(demo)
     return demo

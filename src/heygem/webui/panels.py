@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 from html import escape
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 from urllib.parse import quote
 
-from ..service import Job, JobStatus
-from .actions import Page, Snapshot
+from ..service import Job, JobStatus, WorkerInfo
+from .actions import Page, Snapshot, named_subtitles
 from .labels import STATUS, both
 
 GIB = 1024**3
@@ -54,9 +54,15 @@ def download_link(path: Path | None) -> str:
     return f"<a class='heygem-download' href='{href}' download='{name}'>⬇ {name}</a>"
 
 
+def download_links(video: Path | None, job: Job) -> str:
+    """The video's download link, and its subtitles' beside it when the job made them."""
+    subtitles = named_subtitles(video, job)
+    return download_link(video) + (" " + download_link(subtitles) if subtitles else "")
+
+
 def _row(job: Job, index: int, total: int, named: Named | None) -> str:
     if job.status is JobStatus.SUCCEEDED:
-        detail = download_link(named(job)) if named else ""
+        detail = download_links(named(job), job) if named else ""
     else:
         detail = escape(job.error if job.status is JobStatus.FAILED else job.stage or "")
     return (
@@ -135,5 +141,30 @@ def system_markdown(snap: Snapshot) -> str:
                  f"{snap.disk_free / GIB:.1f} GiB {both('可用', 'free')} / {snap.disk_total / GIB:.1f} GiB")
     engines = ", ".join(name if ok else f"~~{name}~~ ({why})" for name, ok, why in snap.engines)
     lines.append(f"**{both('引擎', 'Engines')}**: {engines}")
+    if info.distributed:
+        lines.append(workers_markdown(info.workers, {job.id: job.name for job in info.running}))
     # Markdown needs a blank line (or two trailing spaces) between lines to keep them apart.
     return "\n\n".join(lines)
+
+
+def workers_markdown(workers: Sequence[WorkerInfo], names: dict[str, str], now: float | None = None) -> str:
+    """Distributed mode: one table row per `heygem worker` process (host, device, current job, heartbeat)."""
+    from ..service.owners import STALE_AFTER_S
+
+    now = time.time() if now is None else now
+    title = f"**{both('工作进程', 'Workers')}**: {len(workers)}"
+    if not workers:
+        return title + " — " + both("没有工作进程在运行：在每台机器上运行 `heygem worker`",
+                                    "none running: start `heygem worker` on each machine")
+    rows = [title, "", f"| {both('进程', 'Worker')} | {both('主机', 'Host')} | {both('设备', 'Device')} | "
+            f"{both('队列', 'Queues')} | {both('当前任务', 'Current job')} | {both('最后心跳', 'Last heartbeat')} |",
+            "|---|---|---|---|---|---|"]
+    for w in workers:
+        jobs = ", ".join(escape(names.get(job_id, job_id[:8])) for job_id in w.jobs) or both("空闲", "idle")
+        age = max(0.0, now - w.heartbeat_at)
+        beat = f"{age:.0f} s {both('前', 'ago')}"
+        if age > STALE_AFTER_S:
+            beat += " ⚠ " + both("失联", "lost")
+        rows.append(f"| {escape(w.name)} | {escape(w.host)} | `{escape(w.device)}` | {','.join(w.queues)} "
+                    f"({w.concurrency}) | {jobs} | {beat} |")
+    return "\n".join(rows)

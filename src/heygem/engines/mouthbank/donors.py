@@ -23,6 +23,14 @@ class DonorCosts:
     """Cost of showing the same donor frame again (a frozen mouth looks dead)."""
     jump: float = 0.6
     """Cost of cutting to a non-consecutive donor (on top of the visual mismatch at the cut)."""
+    warp_free: float = 0.04
+    """How much further (inter-ocular units; about 5 px on a 1080p head-and-shoulders shot) the lip
+    warp may open a donor at no extra cost: a stretch that small looks real. Closing needs no such
+    limit (it only drops rows of the donor's own gap)."""
+    warp_weight: float = 1.0
+    """Cost per (warp_free)^2 of opening beyond warp_free: twice the free amount costs as much as
+    a cut with its mismatch, so a closer real mouth wins over a stretch that would show, while
+    runs of real frames still win over tiny improvements."""
 
 
 def _column_scale(descriptors: np.ndarray) -> np.ndarray:
@@ -68,7 +76,12 @@ def choose_donors(
         """Shape + pose cost of showing template frame frames[i, j] at output frame rows[i]."""
         shape = ((d_target[rows][:, None, :] - d_all[frames]) ** 2).sum(-1) / dims
         pose = ((base_pose[rows][:, None, :] - pose_all[frames]) ** 2).sum(-1)
-        return shape + costs.pose_weight * pose + np.where(usable[frames], 0.0, 1e6)
+        return shape + costs.pose_weight * pose + warp_cost(rows, frames) + np.where(usable[frames], 0.0, 1e6)
+
+    def warp_cost(rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        """What the lip warp would have to open beyond the free amount (see render/lipwarp.py)."""
+        excess = np.maximum(targets[rows, 0][:, None] - desc[frames, 0] - costs.warp_free, 0.0)
+        return costs.warp_weight * (excess / costs.warp_free) ** 2
 
     k = min(costs.candidates, len(pool))
     top = np.empty((len(targets), k), dtype=np.int64)  # template frame numbers

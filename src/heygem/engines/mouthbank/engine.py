@@ -50,5 +50,8 @@ class MouthBankEngine(Engine):
             ))
         return out
 
+    def mouth_sources(self) -> np.ndarray:
+        return self.donors
+
     def release(self) -> None:
         self.bank = None

@@ -11,6 +11,7 @@ from ...errors import HeyGemError
 from ...service import JobService
 from .. import actions, panels, uploads
 from ..labels import both
+from .background import controls
 from .single import preview
 
 VIDEOS = " (mp4 mov avi mkv webm flv)"
@@ -36,6 +37,10 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
             one_template = gr.File(label=both("模板视频", "Template video") + VIDEOS,
                                    file_types=list(uploads.VIDEO_TYPES), visible=False, elem_id="batch-one-template")
             one_info = gr.HTML(elem_id="batch-one-info")
+            subtitles = gr.Dropdown(actions.subtitle_choices(), value="none", label=both("字幕", "Subtitles"),
+                                    elem_id="batch-subtitles")
+            script = gr.Textbox(label=both("音频文稿（可选）", "Script of the audio (optional)"), lines=3,
+                                visible=False, elem_id="batch-script")
         with gr.Column():
             add_templates = gr.File(label=both("添加模板视频（可多选）", "Add templates (several at once)") + VIDEOS,
                                     file_count="multiple", file_types=list(uploads.VIDEO_TYPES),
@@ -49,6 +54,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                 remove = gr.Button(both("移除所选", "Remove selected"), size="sm", elem_id="batch-remove")
                 clear = gr.Button(both("清空", "Clear"), size="sm", elem_id="batch-clear")
             list_note = gr.HTML(elem_id="batch-list-note")
+    backdrop = controls("batch")
     start = gr.Button(both("开始批量生成", "Start batch"), variant="primary", elem_id="batch-start")
     message = gr.HTML(elem_id="batch-message")
     progress = gr.HTML(elem_id="batch-progress")
@@ -80,10 +86,13 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
         new = actions.remove_from_list(current, selected or [])
         return new, gr.update(choices=_choices(new), value=[])
 
-    def on_start(choice, audio_path, template_path, current, engine_name):
+    def on_start(choice, audio_path, template_path, current, engine_name, subtitle_mode, script_text,
+                 bg, bg_colour, bg_image):
         one = audio_path if choice == actions.ONE_AUDIO else template_path
         try:
-            jobs = actions.submit_batch(service, settings, choice, one, current, engine_name)
+            jobs = actions.submit_batch(service, settings, choice, one, current, engine_name, subtitle_mode,
+                                        script_text if choice == actions.ONE_AUDIO else None,
+                                        actions.background_value(bg, bg_colour, bg_image))
         except HeyGemError as exc:
             return gr.skip(), panels.error(str(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return (jobs[0].batch_id, "", panels.jobs_progress(jobs), gr.Timer(active=True), [],
@@ -112,7 +121,11 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                       [staged, listing, add_audios, list_note])
     remove.click(on_remove, [staged, listing], [staged, listing])
     clear.click(lambda: ([], gr.update(choices=[], value=[]), ""), None, [staged, listing, list_note])
-    start.click(on_start, [mode, one_audio, one_template, staged, engine],
+    # One script fits one audio: offered in one-audio mode only.
+    for control in (subtitles, mode):
+        control.change(lambda sub, choice: gr.update(visible=sub != "none" and choice == actions.ONE_AUDIO),
+                       [subtitles, mode], script)
+    start.click(on_start, [mode, one_audio, one_template, staged, engine, subtitles, script, *backdrop],
                 [watching, message, progress, timer, staged, listing])
     zip_button.click(on_zip, watching, [zip_file, message])
     watch_io = dict(inputs=watching, outputs=[progress, timer], show_progress="hidden")

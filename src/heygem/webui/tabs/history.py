@@ -62,7 +62,7 @@ def build(service: JobService, settings: Settings, demo: gr.Blocks, tab: gr.Tab)
         if job is None or job.status is not JobStatus.SUCCEEDED or job.output is None:
             why = "" if job is None else f"{job.name}: {STATUS[job.status]}"
             return None, panels.note(why) if why else ""
-        return str(job.output), panels.download_link(actions.named_output(settings, job))
+        return str(job.output), panels.download_links(actions.named_output(settings, job), job)
 
     def ask(ids):
         ids = [i for i in ids if i]

@@ -11,6 +11,7 @@ from ...errors import HeyGemError
 from ...service import JobService, JobStatus
 from .. import actions, panels, uploads
 from ..labels import both
+from .background import controls
 
 AUDIO, TEXT = "audio", "text"
 
@@ -47,6 +48,13 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
             text = gr.Textbox(label=both("要说的文字", "Text to speak"), lines=4, visible=False)
             voice = gr.Dropdown(voices or [], value="auto" if voices else None, label=both("声音", "Voice"),
                                 visible=False)
+            subtitles = gr.Dropdown(actions.subtitle_choices(), value="none", label=both("字幕", "Subtitles"),
+                                    elem_id="single-subtitles")
+            script = gr.Textbox(label=both("音频文稿（可选：按文稿对齐字幕；非英语音频必填）",
+                                           "Script of the audio (optional: subtitles follow it; needed for "
+                                           "speech that is not English)"), lines=3, visible=False,
+                                elem_id="single-script")
+    backdrop = controls("single")
     generate = gr.Button(both("生成", "Generate"), variant="primary", elem_id="single-generate")
     status = gr.HTML(elem_id="single-status")
     result = gr.Video(label=both("结果", "Result"), interactive=False, height=400, elem_id="single-result")
@@ -61,11 +69,14 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
         return (gr.update(visible=choice == AUDIO), gr.update(visible=choice == AUDIO),
                 gr.update(visible=choice == TEXT), gr.update(visible=choice == TEXT))
 
-    def on_generate(template_path, choice, audio_path, words, voice_name, engine_name):
+    def on_generate(template_path, choice, audio_path, words, voice_name, engine_name, subtitle_mode, script_text,
+                    bg, bg_colour, bg_image):
         try:
             job = actions.submit_single(service, settings, template_path,
                                         audio_path if choice == AUDIO else None,
-                                        words if choice == TEXT else None, voice_name, engine_name)
+                                        words if choice == TEXT else None, voice_name, engine_name,
+                                        subtitle_mode, script_text if choice == AUDIO else None,
+                                        actions.background_value(bg, bg_colour, bg_image))
         except HeyGemError as exc:
             return gr.skip(), panels.error(str(exc)), gr.skip()
         return job.id, panels.jobs_progress([job]), gr.Timer(active=True)
@@ -86,7 +97,12 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
     template.change(on_template, template, [template_info, template_player])
     audio.change(lambda p: preview(p, "audio", settings), audio, audio_info)
     source.change(on_source, source, [audio, audio_info, text, voice])
-    generate.click(on_generate, [template, source, audio, text, voice, engine], [watching, status, timer])
+    # The script box is for audio jobs with subtitles (text jobs time them from the synthesis).
+    for control in (subtitles, source):
+        control.change(lambda mode, choice: gr.update(visible=mode != "none" and choice == AUDIO),
+                       [subtitles, source], script)
+    generate.click(on_generate, [template, source, audio, text, voice, engine, subtitles, script, *backdrop],
+                   [watching, status, timer])
     watch_io = dict(inputs=[watching, shown], outputs=[status, result, shown, timer],
                     show_progress="hidden")
     timer.tick(watch, **watch_io)

@@ -1,4 +1,5 @@
-"""System tab: device, queue, running job, disk space, and the log tail, refreshed every few seconds."""
+"""System tab: device, queue, running job, disk space, the workers (distributed mode) and the log tail,
+refreshed every few seconds."""
 
 from __future__ import annotations
 

@@ -1,0 +1,88 @@
+"""The shipped general speech->mouth model, its training record, and person calibration."""
+
+import json
+import logging
+import re
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from heygem.analysis.mouth import MOUTH_NAMES
+from heygem.analysis.phones import VISEMES
+from heygem.errors import EngineUnavailable
+from heygem.motion import general
+from heygem.motion.calibration import quantile_match
+from heygem.types import AudioAnalysis
+
+
+def _audio(n: int = 60, seed: int = 0) -> AudioAnalysis:
+    rng = np.random.default_rng(seed)
+    speech = np.zeros(n, bool)
+    speech[10:50] = True
+    loudness = np.where(speech, -25 + 5 * rng.normal(size=n), -70).astype(np.float32)
+    mel = rng.normal(size=(n, 40)).astype(np.float32)
+    return AudioAnalysis(np.zeros(1600, np.float32), 16000, Fraction(25), n, loudness, speech, mel)
+
+
+def test_the_shipped_weights_load_and_fit_the_features():
+    assert general.WEIGHTS.stat().st_size <= 5 * 1024 * 1024
+    model = general.load()
+    assert model.feature_set in general.FEATURE_SETS and model.names == MOUTH_NAMES
+    audio = _audio()
+    features = general.frame_features(audio, model.feature_set, np.zeros((audio.frame_count, len(VISEMES)), np.float32))
+    assert features.shape[1] == len(model.feature_mean) == model.weights.shape[0] - 1
+    predicted = model.predict_features(features)
+    assert predicted.shape == (audio.frame_count, len(MOUTH_NAMES)) and np.isfinite(predicted).all()
+
+
+def test_the_training_record_hashes_its_data_and_keeps_non_commercial_clips_out():
+    record = json.loads(general.WEIGHTS.with_suffix(".json").read_text())
+    with np.load(general.WEIGHTS) as weights:
+        assert str(weights["feature_set"]) == record["model"]["feature_set"]
+    assert len({d["speaker"] for d in record["data"]}) >= 10
+    assert all(re.fullmatch("[0-9a-f]{64}", d["sha256"]) for d in record["data"])
+    assert not any(d["in_shipped_weights"] for d in record["data"] if d["use"] != "train+validate")
+    validated = record["validation"]["results"][record["model"]["feature_set"]]["open"]
+    assert validated["mean"] > 0.3  # leave one speaker out, as trained
+
+
+def test_a_missing_weights_file_is_a_clear_error(tmp_path):
+    with pytest.raises(EngineUnavailable, match="general mouth model"):
+        general.load(tmp_path / "nothing.npz")
+
+
+def test_calibration_maps_onto_the_persons_own_range():
+    rng = np.random.default_rng(1)
+    predicted = rng.normal(0, 0.3, size=(500, 2))  # the model's standard units, shrunk
+    person = np.stack([rng.uniform(0.02, 0.3, 300), rng.uniform(1.1, 1.6, 300)], axis=1)
+    calibration = quantile_match(predicted, person)
+    mapped = calibration.apply(predicted)
+    # the person's distribution, column by column ...
+    assert np.allclose(np.quantile(mapped, [0.1, 0.5, 0.9], axis=0), np.quantile(person, [0.1, 0.5, 0.9], axis=0), atol=0.02)
+    # ... never outside the mouths the template shows, and more open stays more open
+    wider = calibration.apply(rng.normal(0, 1.0, size=(200, 2)))
+    assert (wider >= person.min(axis=0) - 1e-9).all() and (wider <= person.max(axis=0) + 1e-9).all()
+    ramp = calibration.apply(np.repeat(np.linspace(-1, 1, 50)[:, None], 2, axis=1))
+    assert (np.diff(ramp, axis=0) >= 0).all()
+
+
+def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_path, caplog):
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+    from heygem.analysis.template import load_or_analyze
+    from heygem.config import Settings
+    from heygem.media.decode import load_audio
+    from heygem.motion.plan import mouth_targets
+
+    template = load_or_analyze(testmedia / "video" / "woman_glasses_en.mp4", Settings(data_dir=tmp_path))
+    audio = analyze_audio(load_audio(testmedia / "audio" / "en_rates_5s.wav", SAMPLE_RATE), template.video.fps)
+    with caplog.at_level(logging.INFO, logger="heygem.motion"):
+        targets = mouth_targets(template, audio, "learned")
+    choice = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mouth: ")]
+    assert len(choice) == 1 and len(re.findall(r"-?\d\.\d\d", choice[0])) == 2  # which model was used, both scores
+    opening = targets[:, 0]
+    real = template.mouth[template.has_face, 0]
+    assert real.min() - 1e-6 <= opening.min() and opening.max() <= real.max() + 1e-6
+    assert opening[audio.speech].std() > 0.2 * real.std()  # the mouth moves with the speech
+    with pytest.raises(EngineUnavailable):
+        mouth_targets(template, audio, "learned", weights=str(tmp_path / "missing.npz"))

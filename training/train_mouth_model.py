@@ -1,0 +1,276 @@
+"""Train the general speech -> mouth model on the development set, validated leave one speaker out.
+
+    python training/train_mouth_model.py [--devset ../shared/devset]
+
+Per clip: the project's own face analysis gives the mouth descriptor of every frame (cached under
+training/.cache, git-ignored, so reruns take seconds), the clip's own soundtrack gives the audio
+features at the video frame rate. Each feature set (loudness; + log-mel; + decoded phone classes) is
+scored leave one speaker out: the ridge penalty is chosen by an inner leave-one-speaker-out on the
+training speakers only, the held-out speaker never contributes to anything it is scored with.
+The best feature set is refitted on every shippable clip and written to
+src/heygem/motion/mouth_general.npz, with a record (data list with sha256, settings, validation)
+in mouth_general.json beside it.
+
+Shipped weights never see `validate only` clips (non-commercial licence) nor the clips that are
+also the project's smoke-test media (../shared/testmedia/video), so the real-media quality tests
+measure speakers the model has not heard. Both still count in the validation table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sys
+import time
+
+# One BLAS thread: the problems are small, and threads fighting over a busy machine cost minutes.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))  # train the sources beside this script, not an installed copy
+
+from heygem.analysis.cache import file_sha256  # noqa: E402
+from heygem.analysis.mouth import MOUTH_NAMES  # noqa: E402
+from heygem.motion.general import CONTEXT, FEATURE_SETS, WEIGHTS, GeneralModel, frame_features  # noqa: E402
+from heygem.types import AudioAnalysis  # noqa: E402
+
+ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
+AUDIO_CACHE_VERSION = 1
+SEED = 0  # nothing here is random; kept in the record so a future stochastic learner states its seed
+
+
+@dataclass
+class Clip:
+    file: str
+    speaker: str
+    language: str
+    use: str
+    sha256: str
+    shippable: bool
+    targets: np.ndarray  # (n, D) descriptors in per-clip standard units
+    features: dict[str, np.ndarray]  # feature set -> (n, F)
+
+
+def _standardise(mouth: np.ndarray) -> np.ndarray:
+    """Per-clip z-scores: what the model learns is relative to each person's own range."""
+    filled = np.where(np.isfinite(mouth), mouth, np.nanmean(mouth, axis=0))
+    filled = np.where(np.isfinite(filled), filled, 0.0)
+    return ((filled - filled.mean(axis=0)) / (filled.std(axis=0) + 1e-6)).astype(np.float32)
+
+
+def _audio(clip: Path, sha256: str, fps: Fraction, cache: Path) -> tuple[AudioAnalysis, np.ndarray]:
+    """The clip's soundtrack analysed at its frame rate, and its phone classes (cached)."""
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+    from heygem.analysis.phones import viseme_shares
+    from heygem.media.decode import load_soundtrack
+
+    path = cache / "audio" / f"{sha256}-v{AUDIO_CACHE_VERSION}.npz"
+    if path.exists():
+        with np.load(path) as d:
+            audio = AudioAnalysis(np.zeros(0, np.float32), SAMPLE_RATE, fps, len(d["loudness"]),
+                                  d["loudness"], d["speech"], d["features"])
+            return audio, d["visemes"]
+    samples = load_soundtrack(clip, SAMPLE_RATE)
+    audio = analyze_audio(samples, fps)
+    visemes = viseme_shares(samples, fps, audio.frame_count)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, loudness=audio.loudness, speech=audio.speech, features=audio.features, visemes=visemes)
+    return audio, visemes
+
+
+def load_clips(devset: Path, cache: Path, only: set[str] | None = None) -> list[Clip]:
+    from heygem.analysis.template import load_or_analyze
+    from heygem.config import Settings
+
+    settings = Settings(data_dir=cache)
+    smoke = {file_sha256(p) for p in (devset.parent / "testmedia" / "video").glob("*.mp4")}
+    rows = list(csv.DictReader(open(devset / "LIST.tsv", encoding="utf-8"), delimiter="\t"))
+    clips = []
+    for row in rows:
+        if only and row["file"] not in only:
+            continue
+        path = devset / row["file"]
+        started = time.perf_counter()
+        face = load_or_analyze(path, settings)
+        audio, visemes = _audio(path, face.sha256, face.video.fps, cache)
+        n = min(face.frame_count, audio.frame_count)
+        valid = face.has_face[:n] & np.all(np.isfinite(face.mouth[:n, :-1]), axis=1)
+        features = {name: frame_features(audio, name, visemes)[:n][valid] for name in FEATURE_SETS}
+        clips.append(Clip(row["file"], row["speaker"], row["language"], row["use"], face.sha256,
+                          shippable=row["use"] == "train+validate" and face.sha256 not in smoke,
+                          targets=_standardise(face.mouth[:n][valid]), features=features))
+        print(f"  {row['file']:<28} {valid.sum():5d} frames  {time.perf_counter() - started:5.1f} s", flush=True)
+    return clips
+
+
+class Pool:
+    """Per-speaker sufficient statistics of [x, 1] (weighted), so any set of training speakers
+    gives its standardised ridge problem without touching the frames again."""
+
+    def __init__(self, clips: list[Clip], feature_set: str):
+        self.speakers = sorted({c.speaker for c in clips})
+        self.gram, self.cross = {}, {}
+        for s in self.speakers:
+            x = np.concatenate([c.features[feature_set] for c in clips if c.speaker == s]).astype(np.float64)
+            y = np.concatenate([c.targets for c in clips if c.speaker == s]).astype(np.float64)
+            x1 = np.concatenate([x, np.ones((len(x), 1))], axis=1) / np.sqrt(len(x))  # each speaker weighs the same
+            self.gram[s], self.cross[s] = x1.T @ x1, x1.T @ (y / np.sqrt(len(x)))
+
+    def fit(self, speakers: list[str], alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(weights (F+1, D) on standardised features, feature mean, feature std)."""
+        a = sum(self.gram[s] for s in speakers)
+        b = sum(self.cross[s] for s in speakers)
+        total = a[-1, -1]
+        mean = a[-1, :-1] / total
+        std = np.sqrt(np.maximum(np.diag(a)[:-1] / total - mean**2, 0)) + 1e-6
+        t = np.eye(len(a))  # maps [x, 1] to [(x - mean) / std, 1]
+        t[:-1, :-1] /= std[:, None]
+        t[:-1, -1] = -mean / std
+        a, b = t @ a @ t.T, t @ b
+        penalty = alpha * total / len(speakers) * np.eye(len(a))  # alpha per speaker-equivalent of data
+        penalty[-1, -1] = 0.0
+        return np.linalg.solve(a + penalty, b), mean, std
+
+
+def _predict(fitted, x: np.ndarray) -> np.ndarray:
+    weights, mean, std = fitted
+    xs = (x - mean) / std
+    return np.concatenate([xs, np.ones((len(xs), 1))], axis=1) @ weights
+
+
+def _r(a: np.ndarray, b: np.ndarray) -> float:
+    if a.std() < 1e-9 or b.std() < 1e-9:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _speaker_scores(pool: Pool, clips: list[Clip], feature_set: str, train: list[str], held: list[str], alpha: float) -> dict[str, np.ndarray]:
+    """Held-out speaker -> r per descriptor column (mean over the speaker's clips)."""
+    out = {}
+    for s in held:
+        fitted = pool.fit([t for t in train if t != s], alpha)
+        per_clip = [[_r(_predict(fitted, c.features[feature_set])[:, d], c.targets[:, d]) for d in range(c.targets.shape[1])]
+                    for c in clips if c.speaker == s]
+        out[s] = np.mean(per_clip, axis=0)
+    return out
+
+
+def choose_alpha(pool: Pool, clips: list[Clip], feature_set: str, train: list[str]) -> float:
+    """The penalty with the best mean opening r, leave one speaker out among `train` only."""
+    scores = [np.mean([r[0] for r in _speaker_scores(pool, clips, feature_set, train, train, a).values()]) for a in ALPHAS]
+    return ALPHAS[int(np.argmax(scores))]
+
+
+def leave_one_speaker_out(clips: list[Clip], feature_set: str) -> dict:
+    """Every speaker scored by a model that never saw them, its penalty chosen without them too."""
+    pool = Pool(clips, feature_set)
+    train = sorted({c.speaker for c in clips if c.shippable})
+    scores, alphas = {}, {}
+    for s in pool.speakers:
+        inner = [t for t in train if t != s]
+        alphas[s] = choose_alpha(pool, clips, feature_set, inner)
+        scores[s] = _speaker_scores(pool, clips, feature_set, inner + [s], [s], alphas[s])[s]
+    return {"scores": scores, "alphas": alphas}
+
+
+def summary(clips: list[Clip], scores: dict[str, np.ndarray], column: int = 0) -> dict[str, float]:
+    language = {c.speaker: c.language for c in clips}
+    out = {"mean": float(np.mean([v[column] for v in scores.values()]))}
+    for lang in sorted(set(language.values())):
+        out[lang] = float(np.mean([v[column] for s, v in scores.items() if language[s] == lang]))
+    return out
+
+
+def print_table(clips: list[Clip], results: dict[str, dict]) -> None:
+    languages = sorted({c.language for c in clips})
+    counts = {lang: len({c.speaker for c in clips if c.language == lang}) for lang in languages}
+    head = f"{'features':<12} {'column':<7} {'mean':>6} " + " ".join(f"{f'{lang}({counts[lang]})':>7}" for lang in languages)
+    print(head)
+    print("-" * len(head))
+    for name, result in results.items():
+        for column in ("open", "width", "round"):
+            s = summary(clips, result["scores"], MOUTH_NAMES.index(column))
+            print(f"{name:<12} {column:<7} {s['mean']:6.3f} " + " ".join(f"{s[lang]:7.3f}" for lang in languages))
+    print("r: Pearson correlation with the real video's descriptor, lag 0, mean over speakers "
+          "(each held out of training and of the penalty choice); (n) speakers per language")
+
+
+def fit_final(clips: list[Clip], feature_set: str, speakers: list[str]) -> tuple[GeneralModel, float]:
+    pool = Pool(clips, feature_set)
+    alpha = choose_alpha(pool, clips, feature_set, speakers)
+    weights, mean, std = pool.fit(speakers, alpha)
+    model = GeneralModel(feature_set, weights.astype(np.float32), mean.astype(np.float32),
+                         std.astype(np.float32), MOUTH_NAMES)
+    return model, alpha
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--devset", type=Path, default=REPO.parent / "shared" / "devset")
+    parser.add_argument("--cache", type=Path, default=REPO / "training" / ".cache",
+                        help="face and audio analysis of the clips (reruns read it)")
+    parser.add_argument("--out", type=Path, default=WEIGHTS, help="weights file to write (the record goes beside it)")
+    parser.add_argument("--clips", nargs="*", help="only these files of LIST.tsv (a quick check)")
+    parser.add_argument("--held-out", type=Path,
+                        help="also write one model per speaker, trained without that speaker, into this folder "
+                             "(for `heygem eval --devset --held-out`)")
+    args = parser.parse_args(argv)
+    if not (args.devset / "LIST.tsv").exists():
+        parser.error(f"no development set here (LIST.tsv missing): {args.devset}")
+    np.random.seed(SEED)
+    started = time.perf_counter()
+    print(f"analysing clips of {args.devset} (cache {args.cache}) ...", flush=True)
+    clips = load_clips(args.devset, args.cache, set(args.clips) if args.clips else None)
+    shippable = sorted({c.speaker for c in clips if c.shippable})
+    if len(shippable) < 3:
+        parser.error(f"need at least 3 shippable speakers to validate, found {len(shippable)}")
+    results = {name: leave_one_speaker_out(clips, name) for name in FEATURE_SETS}
+    print()
+    print_table(clips, results)
+    best = max(FEATURE_SETS, key=lambda name: summary(clips, results[name]["scores"])["mean"])
+    model, alpha = fit_final(clips, best, shippable)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    if args.held_out:
+        args.held_out.mkdir(parents=True, exist_ok=True)
+        for s in sorted({c.speaker for c in clips}):
+            fit_final(clips, best, [t for t in shippable if t != s])[0].save(args.held_out / f"{s}.npz")
+    record = {
+        "command": "python training/train_mouth_model.py" + (" --clips " + " ".join(args.clips) if args.clips else ""),
+        "model": {"kind": "ridge", "feature_set": best, "alpha": alpha, "context_frames": list(CONTEXT),
+                  "targets": list(MOUTH_NAMES), "target_units": "per-clip standard units",
+                  "speaker_weighting": "every speaker weighs the same", "seed": SEED,
+                  "penalty_grid": list(ALPHAS), "weights_file": args.out.name,
+                  "weights_bytes": args.out.stat().st_size},
+        "validation": {
+            "protocol": "leave one speaker out; penalty chosen by an inner leave-one-speaker-out over the "
+                        "training speakers; r of each descriptor column, lag 0, mean over the speaker's clips, "
+                        "then over speakers",
+            "results": {name: {column: summary(clips, res["scores"], MOUTH_NAMES.index(column))
+                               for column in ("open", "width", "round")}
+                        for name, res in results.items()},
+            "per_speaker_open_r": {name: {s: round(float(v[0]), 3) for s, v in res["scores"].items()}
+                                   for name, res in results.items()},
+        },
+        "data": [{"file": c.file, "speaker": c.speaker, "language": c.language, "use": c.use, "sha256": c.sha256,
+                  "frames": len(c.targets), "in_shipped_weights": c.shippable} for c in clips],
+        "environment": {"python": platform.python_version(), "numpy": np.__version__},
+    }
+    record_path = args.out.with_suffix(".json")
+    record_path.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"\nshipped: {best}, alpha {alpha:g}, trained on {len(shippable)} speakers -> {args.out} "
+          f"({args.out.stat().st_size / 1024:.0f} KiB), record {record_path.name}; {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
