@@ -11,7 +11,6 @@ so one mislabelled phone of a class costs nothing.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 
 import numpy as np
 
@@ -35,8 +34,10 @@ CLASS_OF = {phone: i for i, phones in enumerate(VISEMES.values()) for phone in p
 SEGMENT_HZ = 100  # the decoder's frame rate
 
 
-@lru_cache(maxsize=1)
-def _decoder():
+def _new_decoder():
+    """A decoder of its own for each utterance (~0.1 s): a reused one carries its cepstral-mean
+    estimate over from earlier audio, so the same speech would decode differently depending on
+    what the process heard before, and it must not be shared between job threads."""
     try:
         from pocketsphinx import Config, Decoder, get_model_path
     except ImportError as exc:
@@ -52,7 +53,7 @@ def _decoder():
 
 def phone_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
     """(phone, first, last) 10 ms frames of 16 kHz mono float audio, in order."""
-    decoder = _decoder()
+    decoder = _new_decoder()
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
