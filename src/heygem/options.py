@@ -51,4 +51,4 @@ class GenerateOptions:
     @property
     def output_suffix(self) -> str:
         """Extension of an output file named by the service: .webm when it must carry alpha."""
-        return VIDEO_SUFFIXES[1] if self.background.strip().lower() == "transparent" else OUTPUT_SUFFIXES[0]
+        return VIDEO_SUFFIXES[1] if self.background.strip().lower() == "transparent" else VIDEO_SUFFIXES[0]

@@ -24,7 +24,7 @@ from .media.encode import VideoWriter, yuv_picture
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
 from .render import background as backgrounds
-from .types import GenerateResult, MotionPlan, ProgressCallback
+from .types import GenerateResult, ProgressCallback
 
 log = logging.getLogger("heygem.pipeline")
 

@@ -1,7 +1,6 @@
 """Quality floors on the real clips (skipped without them): the `heygem eval` protocol, with margin
 below the measured values so a regression fails."""
 
-import numpy as np
 import pytest
 
 from heygem.config import Settings
