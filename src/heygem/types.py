@@ -11,6 +11,17 @@ import numpy as np
 
 ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in 0..1, stage message such as "rendering 120/300")."""
+CancelCheck = Callable[[], bool]
+"""Asked between units of long work; True means stop now (by raising errors.JobCanceled)."""
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """The ProgressCallback of a caller that does not follow progress."""
+
+
+def never_cancel() -> bool:
+    """The CancelCheck of a caller that never cancels."""
+    return False
 
 
 @dataclass(frozen=True)
