@@ -88,7 +88,8 @@ class GenerateResult:
     device: str
     engine: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Seconds per stage; decode, render and encode run at the same time, so they overlap."""
+    """Seconds per stage that ran (names in pipeline.py's doc); decode, the render thread's steps
+    and encode run at the same time, so their sum can exceed `seconds`."""
     subtitles: Path | None = None
     """The .srt/.vtt written beside the output, when subtitles were asked for."""
     mouth_sources: np.ndarray | None = None

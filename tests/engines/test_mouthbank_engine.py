@@ -20,9 +20,15 @@ def test_default_engine_end_to_end_on_builtin_media(tmp_path, caplog):
 
     video, audio = selftest.make_media(tmp_path)
     settings = Settings(data_dir=tmp_path / "data")
+    seen = []
     with caplog.at_level(logging.DEBUG, "heygem"):
-        result = pipeline.run(video, audio, tmp_path / "out.mp4", GenerateOptions(device="cpu"), settings)
+        result = pipeline.run(video, audio, tmp_path / "out.mp4", GenerateOptions(device="cpu"), settings,
+                              progress=lambda fraction, message: seen.append((fraction, message)))
     assert result.engine == "mouthbank"
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    # the engine's preparation reports too, with the bar held where the analysis left it
+    assert (pipeline.ANALYSIS_SHARE, "building the mouth bank 0/50") in seen
     with av.open(str(tmp_path / "out.mp4")) as c:
         assert c.streams.video[0].frames == result.frames > 25
         assert c.streams.audio[0].codec_context.name == "aac"
