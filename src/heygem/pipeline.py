@@ -32,7 +32,7 @@ from .engines.base import Engine, FrameBatch, RenderJob
 from .errors import JobCanceled
 from .flow import Flow
 from .media.decode import VideoSource, load_audio
-from .media.encode import VideoWriter, yuv_picture
+from .media.encode import VideoWriter, patched_picture, yuv_picture
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
 from .render import background as backgrounds
@@ -201,12 +201,19 @@ def _to_rgb(source: VideoSource, pictures: list[av.VideoFrame]) -> list[np.ndarr
 
 def _to_yuv(source: VideoSource, bases: list[np.ndarray], finished: list[np.ndarray],
             decoded: list[av.VideoFrame]) -> list[av.VideoFrame | np.ndarray]:
-    """The encoder's pictures: a frame left unchanged (the same array came back) is its decoded
-    picture with no colour conversion at all where it passes through, RGB ones are converted here
-    (in the render thread), RGBA ones (a transparent background) go to the writer as they are."""
-    return [picture if frame is base and source.passes_through(picture)
-            else yuv_picture(frame) if frame.shape[2] == 3 else frame
-            for frame, base, picture in zip(finished, bases, decoded)]
+    """The encoder's pictures, converted here in the render thread. Where the decoded picture can
+    pass through, only the pixels a step changed are converted back into it (an unchanged frame is
+    the decoded picture as it is); other RGB frames are converted whole. RGBA frames (a transparent
+    background) and frames of a wrong size go to the writer as they are: it takes or refuses them."""
+    pictures: list[av.VideoFrame | np.ndarray] = []
+    for frame, base, picture in zip(finished, bases, decoded):
+        if frame.shape != base.shape:
+            pictures.append(frame)
+        elif source.passes_through(picture):
+            pictures.append(patched_picture(picture, base, frame))
+        else:
+            pictures.append(yuv_picture(frame))
+    return pictures
 
 
 def _renderer(source: VideoSource, engine: Engine, backdrop: backgrounds.BackgroundStep | None,
