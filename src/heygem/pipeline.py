@@ -137,8 +137,8 @@ class DecodedBatch:
 
 @dataclass(frozen=True)
 class FinishedBatch:
-    """The same frames, finished, as the writer takes them: a decoded picture passed through
-    untouched, a yuv420p picture, or an RGBA array (transparent background)."""
+    """The same frames, finished, as the writer takes them: a decoded yuv420p picture (with what a
+    step changed converted back into it), a converted one, or an RGBA array (transparent background)."""
 
     output_indices: np.ndarray  # (b,) int
     pictures: list[av.VideoFrame | np.ndarray]
@@ -248,15 +248,14 @@ def _write(writer: VideoWriter, batch: FinishedBatch) -> None:
         writer.write(picture)
 
 
-def _stream(source: VideoSource, plan: MotionPlan, render: Callable[[DecodedBatch], FinishedBatch],
-            writer: VideoWriter, options: GenerateOptions, bar: ProgressBar, should_cancel: CancelCheck,
-            watch: Stopwatch) -> None:
+def _stream(source: VideoSource, plan: MotionPlan, batch_size: int, render: Callable[[DecodedBatch], FinishedBatch],
+            writer: VideoWriter, bar: ProgressBar, should_cancel: CancelCheck, watch: Stopwatch) -> None:
     """decode -> render -> encode, each in its own thread (encode in this one, so progress and
     cancel callbacks run where the caller expects them), then finish the file."""
     encode = watch.timed("encode", _write)
     total = plan.frame_count
     with Flow() as flow:
-        decoded = flow.start("decode", watch.each("decode", _decode(source, plan, options.batch_size)))
+        decoded = flow.start("decode", watch.each("decode", _decode(source, plan, batch_size)))
         for batch in flow.start("render", map(render, decoded)):
             if should_cancel():
                 raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
@@ -306,8 +305,8 @@ def run(
             watch.run("engine prepare", engine.prepare, RenderJob(info, template, speech, plan), bar.held, cancel)
             with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
                              alpha=background.alpha) as writer:
-                _stream(source, plan, _renderer(source, engine, backdrop, captions, watch), writer, options,
-                        bar, cancel, watch)
+                _stream(source, plan, options.batch_size, _renderer(source, engine, backdrop, captions, watch),
+                        writer, bar, cancel, watch)
             subtitles = captions.write(output) if captions is not None else None
         finally:
             engine.release()
