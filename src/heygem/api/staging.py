@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..config import MB, Settings
-from ..errors import InputError
-from .errors import UnsupportedMedia, UploadTooLarge
+from ..errors import InputError, UnsupportedMedia, UploadTooLarge
 
 log = logging.getLogger("heygem.api")
 
