@@ -31,7 +31,7 @@ import httpcore
 
 from ..config import Settings
 from ..errors import Busy, DownloadFailed, InputError, UploadTooLarge
-from .staging import limit_for, safe_name, save_stream, too_large
+from .staging import safe_name, save_stream, too_large
 
 log = logging.getLogger("heygem.api")
 
@@ -103,7 +103,7 @@ def download(url: str, folder: Path, settings: Settings, kind: str) -> Path:
     """Fetch an http(s) URL into `folder`, within the size limit and settings.download_timeout_s."""
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise InputError(f"{kind}_url must be a path or an http(s) URL, not {urlsplit(url).scheme}://")
-    limit = limit_for(settings, kind)
+    limit = settings.max_bytes(kind)
     label = f"{kind}_url {url!r}"
     timeout_s = settings.download_timeout_s
     deadline = time.monotonic() + timeout_s
