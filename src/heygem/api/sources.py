@@ -169,7 +169,7 @@ class _CheckedBackend(httpcore.SyncBackend):
             refused = [a for a in addresses if not is_public(a)]
             if refused:
                 raise DownloadFailed(f"{host} resolves to a non-public address ({refused[0]}); "
-                              f"HEYGEM_ALLOW_PRIVATE_URLS=1 allows it")
+                                     f"HEYGEM_ALLOW_PRIVATE_URLS=1 allows it")
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
 
 
