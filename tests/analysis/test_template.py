@@ -16,8 +16,8 @@ from heygem.analysis.mouth import MOUTH_NAMES
 from heygem.config import Settings
 from heygem.engines import registry
 from heygem.errors import JobCanceled, NoFaceError
-from heygem.media.decode import VideoSource
 from heygem.media import digest
+from heygem.media.decode import VideoSource
 from heygem.media.digest import file_sha256
 from heygem.options import GenerateOptions
 from heygem.service import JobService, JobStatus
