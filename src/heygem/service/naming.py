@@ -30,8 +30,8 @@ _RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?"
 def safe_stem(label: str) -> str:
     """`label` as a file name stem: unsafe characters become "_", runs of white space one space,
     no leading or trailing dots or spaces, not a Windows device name, at most MAX_STEM_BYTES."""
-    stem = _UNSAFE.sub("_", unicodedata.normalize("NFC", label))
-    stem = " ".join(stem.split())
+    stem = " ".join(unicodedata.normalize("NFC", label).split())  # tabs and new lines too
+    stem = _UNSAFE.sub("_", stem)
     stem = stem.encode()[:MAX_STEM_BYTES].decode(errors="ignore")  # cut on a character boundary
     stem = stem.strip(" .")
     if _RESERVED.fullmatch(stem):
