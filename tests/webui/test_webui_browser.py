@@ -235,6 +235,6 @@ def test_single_previews_inputs_and_plays_the_result(ui, page, media):
     upload(page, "single-audio", media["audio2"])
     expect(page.locator("#single-audio-info")).to_contain_text("weather.mp3: 0.6 s")
     page.locator("#single-generate").click()
-    expect(page.locator("#single-status a.heygem-download")).to_have_text("⬇ anchor_weather.mp4")
+    expect(page.locator("#single-status a.heygem-download")).to_have_text("⬇ anchor + weather.mp4")
     expect(page.locator("#single-result video")).to_have_count(1)
     shot(page, "7-single-done")
