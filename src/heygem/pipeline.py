@@ -1,13 +1,25 @@
-"""One generation: template + audio -> output video. Sequences the stages, nothing else."""
+"""One generation: template + audio -> output video, as a sequence of stages.
+
+    probe -> subtitles -> template analysis -> person matte -> audio analysis -> motion plan
+      -> engine prepare -> decode | render | encode -> finish
+
+The stages up to `engine prepare` run one after the other (subtitles and person matte only when
+asked for, template analysis only for engines that need a face). Then decode, render and encode run
+at the same time, one thread each (flow.py), passing typed batches; the render thread's steps are
+to rgb -> render -> background -> burn subtitles -> to yuv. Every stage and step is a plain
+function that a `Stopwatch` wraps from outside: GenerateResult.stage_seconds holds one entry per
+name, each measured in one place.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 import av
 import numpy as np
@@ -16,7 +28,7 @@ from . import devices
 from .analysis.audio import SAMPLE_RATE, analyze_audio
 from .config import Settings
 from .engines import registry
-from .engines.base import FrameBatch, RenderJob
+from .engines.base import Engine, FrameBatch, RenderJob
 from .errors import JobCanceled
 from .flow import Flow
 from .media.decode import VideoSource, load_audio
@@ -24,46 +36,171 @@ from .media.encode import VideoWriter, patched_picture, yuv_picture
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
 from .render import background as backgrounds
-from .types import GenerateResult, ProgressCallback
+from .types import (AudioAnalysis, CancelCheck, GenerateResult, MotionPlan, ProgressCallback, VideoInfo, never_cancel,
+                    no_progress)
+
+if TYPE_CHECKING:
+    from .analysis.template import TemplateAnalysis
+    from .subtitles.step import SubtitleStep
 
 log = logging.getLogger("heygem.pipeline")
 
+T = TypeVar("T")
 
-class _Clock:
-    """Seconds spent per stage. Stages run at the same time, so their sum can exceed the wall time."""
+ANALYSIS_SHARE = 0.3
+"""Share of the progress bar for the template's face analysis (engines that need one); rendering
+fills the rest. On a template's first use the analysis costs about 11 ms of CPU per 720p template
+frame and an output frame (decode, render, encode) about 22 ms (README, Performance): for a
+template as long as the speech, a third of the work. The person matte and the engine's own
+preparation (first use only) then show their messages with the bar held at this share, so it never
+runs backwards; with a cached template the bar starts here."""
+
+
+class Stopwatch:
+    """Seconds spent per stage name. Stages in different threads run at the same time, so their
+    sum can exceed the wall time."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-
         self._lock = threading.Lock()
 
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        since = time.perf_counter()
+    def timed(self, name: str, stage: Callable[..., T]) -> Callable[..., T]:
+        """`stage`, adding the time of each call to `name`."""
+
+        def run(*args, **kwargs) -> T:
+            since = time.perf_counter()
+            try:
+                return stage(*args, **kwargs)
+            finally:
+                self._add(name, time.perf_counter() - since)
+
+        return run
+
+    def run(self, name: str, stage: Callable[..., T], *args, **kwargs) -> T:
+        """Call `stage` once, timed as `name`."""
+        return self.timed(name, stage)(*args, **kwargs)
+
+    def each(self, name: str, items: Iterable[T]) -> Iterator[T]:
+        """The items, adding the time taken to produce each one to `name` (not the time the
+        consumer spends between them). Closing this closes `items`."""
+        iterator = iter(items)
         try:
-            yield
+            while True:
+                since = time.perf_counter()
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+                finally:
+                    self._add(name, time.perf_counter() - since)
+                yield item
         finally:
-            with self._lock:
-                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - since
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    def _add(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
-def _decode(source: VideoSource, base: np.ndarray, size: int, clock: _Clock) -> Iterator[tuple[int, list[av.VideoFrame]]]:
-    """(first output index, the template frames under the batch as decoded): yuv420p, half the
-    memory of RGB while they wait for the render stage."""
-    frames = source.read_decoded(base)
-    for start in range(0, len(base), size):
-        with clock("decode"):
-            decoded = [next(frames) for _ in range(min(size, len(base) - start))]
-        yield start, decoded
+class ProgressBar:
+    """The job's one progress bar (0..1): the template's analysis first, then rendering."""
+
+    def __init__(self, report: ProgressCallback, analysed: bool):
+        self.report = report
+        self.rendering_from = ANALYSIS_SHARE if analysed else 0.0
+
+    def analysis(self, fraction: float, message: str) -> None:
+        self.report(self.rendering_from * fraction, message)
+
+    def held(self, fraction: float, message: str) -> None:
+        """Preparation after the analysis (person matte, engine): its message, the bar held."""
+        self.report(self.rendering_from, message)
+
+    def rendered(self, done: int, total: int) -> None:
+        self.report(self.rendering_from + (1 - self.rendering_from) * done / total, f"rendering {done}/{total}")
 
 
-def _read_only(frame: np.ndarray) -> np.ndarray:
-    frame.flags.writeable = False
-    return frame
+# --- the payloads of the streamed stages ------------------------------------------------------
 
 
-def _to_encode(source: VideoSource, bases: list[np.ndarray], finished: list[np.ndarray],
-               decoded: list[av.VideoFrame]) -> list[av.VideoFrame | np.ndarray]:
+@dataclass(frozen=True)
+class DecodedBatch:
+    """Consecutive output frames as decoded: the template picture under each, yuv420p (half the
+    memory of RGB while it waits for the render thread)."""
+
+    output_indices: np.ndarray  # (b,) int
+    base_indices: np.ndarray  # (b,) int, the template frame under each output frame
+    pictures: list[av.VideoFrame]
+
+
+@dataclass(frozen=True)
+class FinishedBatch:
+    """The same frames, finished, as the writer takes them: a decoded yuv420p picture (with what a
+    step changed converted back into it), a converted one, or an RGBA array (transparent background)."""
+
+    output_indices: np.ndarray  # (b,) int
+    pictures: list[av.VideoFrame | np.ndarray]
+
+
+# --- the stages ---------------------------------------------------------------------------------
+
+
+def _subtitles(options: GenerateOptions, audio: str | Path, samples: np.ndarray,
+               info: VideoInfo) -> SubtitleStep | None:
+    """The subtitles step (cues, burning, file), or None when none were asked for."""
+    from .subtitles.step import SubtitleStep
+
+    return SubtitleStep.prepare(options.subtitles, options.script, audio, samples, info.width, info.height,
+                                float(info.fps))
+
+
+def _template_analysis(source: VideoSource, settings: Settings, progress: ProgressCallback,
+                       should_cancel: CancelCheck) -> TemplateAnalysis:
+    from .analysis.template import load_or_analyze
+
+    return load_or_analyze(source, settings, progress, should_cancel)
+
+
+def _person_matte(background: backgrounds.Background, source: VideoSource, template: TemplateAnalysis | None,
+                  settings: Settings, progress: ProgressCallback,
+                  should_cancel: CancelCheck) -> backgrounds.BackgroundStep:
+    """The step that puts rendered frames over the new background: the person matte comes from the
+    template cache, computed on first use."""
+    from .analysis.matte import load_or_compute
+
+    matte = load_or_compute(source, settings, progress, should_cancel,
+                            template.sha256 if template is not None else None)
+    return backgrounds.BackgroundStep(background, matte, template)
+
+
+def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, info: VideoInfo,
+                 options: GenerateOptions) -> MotionPlan:
+    from .motion.plan import make_plan
+
+    return make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion,
+                     options.mouth_weights)
+
+
+def _decode(source: VideoSource, plan: MotionPlan, size: int) -> Iterator[DecodedBatch]:
+    pictures = source.read_decoded(plan.base_indices)
+    for start in range(0, plan.frame_count, size):
+        indices = np.arange(start, min(start + size, plan.frame_count))
+        yield DecodedBatch(indices, plan.base_indices[indices], [next(pictures) for _ in indices])
+
+
+def _to_rgb(source: VideoSource, pictures: list[av.VideoFrame]) -> list[np.ndarray]:
+    """The base frames as RGB, read-only: a step changing a frame makes a new array, so one that
+    comes back as the same array is known to be unchanged."""
+    frames = [source.to_rgb(picture) for picture in pictures]
+    for frame in frames:
+        frame.flags.writeable = False
+    return frames
+
+
+def _to_yuv(source: VideoSource, bases: list[np.ndarray], finished: list[np.ndarray],
+            decoded: list[av.VideoFrame]) -> list[av.VideoFrame | np.ndarray]:
     """The encoder's pictures, converted here in the render thread. Where the decoded picture can
     pass through, only the pixels a step changed are converted back into it (an unchanged frame is
     the decoded picture as it is); other RGB frames are converted whole. RGBA frames (a transparent
@@ -79,28 +216,52 @@ def _to_encode(source: VideoSource, bases: list[np.ndarray], finished: list[np.n
     return pictures
 
 
-def _subtitles(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info):
-    """The subtitles step (cues, burning, file), or None when none were asked for."""
-    if options.subtitles == "none":
-        return None
-    from .subtitles.step import SubtitleStep
+def _renderer(source: VideoSource, engine: Engine, backdrop: backgrounds.BackgroundStep | None,
+              captions: SubtitleStep | None, watch: Stopwatch) -> Callable[[DecodedBatch], FinishedBatch]:
+    """The render thread's work on one batch: to rgb -> render -> background -> burn subtitles ->
+    to yuv, each step timed under its own name."""
+    to_rgb = watch.timed("to rgb", partial(_to_rgb, source))
+    render = watch.timed("render", engine.render)
+    # The seam: finished RGB frames, in output order, on their way to the encoder. A step added
+    # here returns new arrays for the frames it changes (the decoded ones are read-only; one that
+    # comes back unchanged is encoded from its YUV picture). The background goes first, under
+    # anything drawn over the picture (captions).
+    steps: list[Callable[[list[np.ndarray], DecodedBatch], list[np.ndarray]]] = []
+    if backdrop is not None:
+        steps.append(watch.timed("background", lambda frames, batch: backdrop.apply(frames, batch.base_indices)))
+    if captions is not None:
+        steps.append(watch.timed("burn subtitles", lambda frames, batch: captions.burn(frames, batch.output_indices)))
+    to_yuv = watch.timed("to yuv", partial(_to_yuv, source))
 
-    return SubtitleStep.prepare(options.subtitles, options.script, audio, samples, info.width, info.height,
-                                float(info.fps))
+    def run(batch: DecodedBatch) -> FinishedBatch:
+        bases = to_rgb(batch.pictures)
+        frames = render(FrameBatch(batch.output_indices, batch.base_indices, bases))
+        for step in steps:
+            frames = step(frames, batch)
+        return FinishedBatch(batch.output_indices, to_yuv(bases, frames, batch.pictures))
+
+    return run
 
 
-def _background_step(background, source, template, settings, report, should_cancel):
-    """The step that puts rendered frames over the new background (None for "keep"): the person
-    matte comes from the template cache, computed on first use."""
-    if background.kind == backgrounds.KEEP:
-        return None
-    from .analysis.matte import load_or_compute
+def _write(writer: VideoWriter, batch: FinishedBatch) -> None:
+    for picture in batch.pictures:
+        writer.write(picture)
 
-    # First use only; it shares the analysis' 30 % of the bar (which may be full already), so the
-    # bar never runs backwards: the message counts the frames.
-    matte = load_or_compute(source, settings, lambda f, m: report(0.3, m), should_cancel,
-                            template.sha256 if template is not None else None)
-    return backgrounds.BackgroundStep(background, matte, template)
+
+def _stream(source: VideoSource, plan: MotionPlan, batch_size: int, render: Callable[[DecodedBatch], FinishedBatch],
+            writer: VideoWriter, bar: ProgressBar, should_cancel: CancelCheck, watch: Stopwatch) -> None:
+    """decode -> render -> encode, each in its own thread (encode in this one, so progress and
+    cancel callbacks run where the caller expects them), then finish the file."""
+    encode = watch.timed("encode", _write)
+    total = plan.frame_count
+    with Flow() as flow:
+        decoded = flow.start("decode", watch.each("decode", _decode(source, plan, batch_size)))
+        for batch in flow.start("render", map(render, decoded)):
+            if should_cancel():
+                raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
+            encode(writer, batch)
+            bar.rendered(int(batch.output_indices[-1]) + 1, total)
+    watch.run("finish", writer.finish)
 
 
 def run(
@@ -110,91 +271,48 @@ def run(
     options: GenerateOptions = GenerateOptions(),
     settings: Settings | None = None,
     progress: ProgressCallback | None = None,
-    should_cancel: Callable[[], bool] | None = None,
+    should_cancel: CancelCheck | None = None,
 ) -> GenerateResult:
     """Generate `output` (mp4; webm/mov for a transparent background) where the person in `video`
     speaks `audio`."""
     settings = settings or Settings.from_env()
-    report = progress or (lambda fraction, message: None)
+    cancel = should_cancel or never_cancel
     started = time.perf_counter()
-    clock = _Clock()
+    watch = Stopwatch()
     device = devices.resolve(options.device)
     engine_cls = registry.get(options.engine)
-    engine_options = dict(options.engine_options)
+    bar = ProgressBar(progress or no_progress, engine_cls.needs_face_analysis)
     background = backgrounds.parse(options.background)  # a bad value or image fails before any work
     backgrounds.check_output(background, output)
-    report(0.0, "reading inputs")
+    bar.report(0.0, "reading inputs")
     with VideoSource(video) as source:
-        with clock("probe"):
-            samples = load_audio(audio, SAMPLE_RATE)
-            info = source.info
-        with clock("subtitles"):
-            captions = _subtitles(options, audio, samples, info)  # before the slow stages: fails fast
+        info = source.info
+        samples = watch.run("probe", load_audio, audio, SAMPLE_RATE)
+        captions = None
+        if options.subtitles != "none":  # before the slow stages: a bad script fails fast
+            captions = watch.run("subtitles", _subtitles, options, audio, samples, info)
         template = None
         if engine_cls.needs_face_analysis:
-            from .analysis.template import load_or_analyze
-
-            with clock("template analysis"):
-                template = load_or_analyze(
-                    source, settings, lambda f, m: report(0.3 * f, m), should_cancel=should_cancel
-                )
-        with clock("person matte"):
-            backdrop = _background_step(background, source, template, settings, report, should_cancel)
-        with clock("audio analysis"):
-            speech = analyze_audio(samples, info.fps)
-        from .motion.plan import make_plan
-
-        with clock("motion plan"):
-            plan = make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion,
-                             options.mouth_weights)
-        engine = registry.create(engine_cls.name, device, settings, engine_options)
+            template = watch.run("template analysis", _template_analysis, source, settings, bar.analysis, cancel)
+        backdrop = None
+        if background.kind != backgrounds.KEEP:
+            backdrop = watch.run("person matte", _person_matte, background, source, template, settings, bar.held,
+                                 cancel)
+        speech = watch.run("audio analysis", analyze_audio, samples, info.fps)
+        plan = watch.run("motion plan", _motion_plan, template, speech, info, options)
+        engine = registry.create(engine_cls.name, device, settings, dict(options.engine_options))
         try:
-            with clock("engine prepare"):
-                engine.prepare(RenderJob(video=info, template=template, audio=speech, plan=plan))
-            total = plan.frame_count
-
-            def render(item: tuple[int, list[av.VideoFrame]]) -> tuple[np.ndarray, list[av.VideoFrame | np.ndarray]]:
-                start, decoded = item
-                indices = np.arange(start, start + len(decoded))
-                base_indices = plan.base_indices[indices]
-                with clock("decode"):  # colour conversion, here to keep the decode stage light
-                    bases = [_read_only(source.to_rgb(picture)) for picture in decoded]
-                with clock("render"):
-                    finished = engine.render(FrameBatch(indices, base_indices, bases))
-                # The seam: finished RGB frames, in output order, on their way to the encoder. A
-                # step added here returns new arrays for the frames it changes (the decoded ones
-                # are read-only; one that comes back unchanged is encoded from its YUV picture).
-                if backdrop is not None:  # before anything drawn over the picture (e.g. captions)
-                    with clock("background"):
-                        finished = backdrop.apply(finished, base_indices)
-                if captions is not None:
-                    with clock("subtitles"):
-                        finished = captions.burn(finished, indices)
-                with clock("encode"):
-                    return indices, _to_encode(source, bases, finished, decoded)
-
-            # decode -> render -> encode, each stage in its own thread (encode in this one, so
-            # progress and cancel callbacks run where the caller expects them).
+            watch.run("engine prepare", engine.prepare, RenderJob(info, template, speech, plan), bar.held, cancel)
             with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
-                             alpha=background.alpha) as writer, Flow() as flow:
-                decoded = flow.start("decode", _decode(source, plan.base_indices, options.batch_size, clock))
-                rendered = flow.start("render", map(render, decoded))
-                for indices, pictures in rendered:
-                    if should_cancel and should_cancel():
-                        raise JobCanceled(f"canceled at frame {indices[0]} of {total}")
-                    with clock("encode"):
-                        for picture in pictures:
-                            writer.write(picture)
-                    done = int(indices[-1]) + 1
-                    report(0.3 + 0.7 * done / total if template is not None else done / total, f"rendering {done}/{total}")
-                with clock("encode"):
-                    writer.finish()
+                             alpha=background.alpha) as writer:
+                _stream(source, plan, options.batch_size, _renderer(source, engine, backdrop, captions, watch),
+                        writer, bar, cancel, watch)
             subtitles = captions.write(output) if captions is not None else None
         finally:
             engine.release()
             devices.release(device)
     seconds = time.perf_counter() - started
-    report(1.0, "done")
+    bar.report(1.0, "done")
     result = GenerateResult(
         output=Path(output),
         frames=plan.frame_count,
@@ -202,7 +320,7 @@ def run(
         seconds=seconds,
         device=device,
         engine=engine_cls.name,
-        stage_seconds=clock.seconds,
+        stage_seconds=watch.seconds,
         subtitles=subtitles,
         mouth_sources=engine.mouth_sources(),
     )

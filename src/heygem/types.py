@@ -11,6 +11,17 @@ import numpy as np
 
 ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in 0..1, stage message such as "rendering 120/300")."""
+CancelCheck = Callable[[], bool]
+"""Asked between units of long work; True means stop now (by raising errors.JobCanceled)."""
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """The ProgressCallback of a caller that does not follow progress."""
+
+
+def never_cancel() -> bool:
+    """The CancelCheck of a caller that never cancels."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,8 @@ class GenerateResult:
     device: str
     engine: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Seconds per stage; decode, render and encode run at the same time, so they overlap."""
+    """Seconds per stage that ran (names in pipeline.py's doc); decode, the render thread's steps
+    and encode run at the same time, so their sum can exceed `seconds`."""
     subtitles: Path | None = None
     """The .srt/.vtt written beside the output, when subtitles were asked for."""
     mouth_sources: np.ndarray | None = None

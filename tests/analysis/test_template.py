@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +66,7 @@ def test_portrait_video_is_analysed_and_cached(portrait_video, settings):
 
 def test_second_use_does_no_face_work(portrait_video, settings, count_runs):
     first = template.load_or_analyze(portrait_video, settings)
-    start = time.perf_counter()
     second = template.load_or_analyze(portrait_video, settings)
-    assert time.perf_counter() - start < 0.5
     assert len(count_runs) == 1
     same(first, second)
     assert second.video == first.video

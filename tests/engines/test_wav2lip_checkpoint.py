@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from wav2lipweights import synthetic_state_dict
 
 from heygem.engines.wav2lip.checkpoint import (
     ENV_VAR,
     load_generator,
     locate,
     read_state_dict,
-    synthetic_state_dict,
     unavailable_reason,
 )
 from heygem.errors import EngineUnavailable

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from wav2lipweights import synthetic_state_dict
 
 from heygem.engines.wav2lip.audio import mel_filterbank, mel_windows, melspectrogram
-from heygem.engines.wav2lip.checkpoint import synthetic_state_dict
 from heygem.engines.wav2lip.model import Wav2Lip
 
 DATA = Path(__file__).parents[1] / "data" / "wav2lip"

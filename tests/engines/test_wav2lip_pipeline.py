@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 from mediafactory import speechlike, write_audio, write_video
+from wav2lipweights import synthetic_state_dict
 
 from heygem import pipeline
 from heygem.analysis import template as template_analysis
 from heygem.analysis.mouth import MOUTH_NAMES
 from heygem.config import Settings
 from heygem.engines import registry
-from heygem.engines.wav2lip.checkpoint import synthetic_state_dict
 from heygem.engines.wav2lip.engine import Wav2LipEngine
 from heygem.media.decode import iter_frames, probe_video
 from heygem.motion.timeline import ping_pong

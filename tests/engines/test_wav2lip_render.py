@@ -7,11 +7,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from wav2lipweights import synthetic_state_dict
 
 from heygem.config import Settings
 from heygem.engines.base import FrameBatch, RenderJob
 from heygem.engines.wav2lip import blend, boxes
-from heygem.engines.wav2lip.checkpoint import synthetic_state_dict
 from heygem.engines.wav2lip.engine import Wav2LipEngine
 from heygem.errors import InputError
 from heygem.types import AudioAnalysis, MotionPlan

@@ -1,5 +1,6 @@
 """The service end to end on tiny real media with the real pipeline (loop and test engines)."""
 
+import logging
 import threading
 import time
 
@@ -7,10 +8,12 @@ import av
 import pytest
 from mediafactory import speechlike, write_audio
 
-from heygem import tts
+from heygem import selftest
 from heygem.errors import EngineUnavailable, InputError
+from heygem.media.decode import probe_audio
 from heygem.options import GenerateOptions
 from heygem.service import JobNotFound, JobStateError, JobStatus
+from heygem.subtitles.timing import load_phrases
 
 LOOP = GenerateOptions(engine="loop", device="cpu")
 
@@ -107,17 +110,52 @@ def test_cancel_queued_and_running(make_service, media, settings):
     assert service.cancel(queued.id).status is JobStatus.CANCELED
     running = service.submit(media["video"], media["long_audio"], slow(0.1))  # 50 batches, 5 s
     progressed = threading.Event()
-    service.subscribe(lambda e: e.job.id == running.id and e.job.progress > 0.1 and progressed.set())
+    rendered = []  # a "rendering n/50" event per frame batch encoded
+
+    def follow(event):
+        if event.job.id == running.id and event.job.stage.startswith("rendering"):
+            rendered.append(event.job.stage)
+            if event.job.progress > 0.1:
+                progressed.set()
+
+    service.subscribe(follow)
     service.start()
     assert progressed.wait(20)
-    asked = time.monotonic()
     assert service.cancel(running.id).status is JobStatus.RUNNING
+    asked = len(rendered)
     final = service.wait([running.id], timeout=10)[0]
     assert final.status is JobStatus.CANCELED and final.output is None
-    assert time.monotonic() - asked < 2.0  # at the next frame batch, not after the 4 s left
+    assert len(rendered) - asked <= 1 < 50 - asked  # at the next frame batch, not after the rest
     assert service.get(queued.id).status is JobStatus.CANCELED  # never ran
     assert service.get(queued.id).started_at is None
     assert list(settings.outputs_dir.iterdir()) == []  # no half file left behind
+
+
+def test_cancel_while_the_engine_prepares(make_service, settings, tmp_path, caplog):
+    """The mouthbank engine builds its mouth bank (a pass over the template) in prepare(): a cancel
+    asked then ends the job at the build's next check, leaving no bank and no output."""
+    video, audio = selftest.make_media(tmp_path)  # a face the default engine can work on
+    service = make_service()
+    building, asked = threading.Event(), threading.Event()
+
+    def follow(event):  # holds the worker at the build's first report until the cancel is asked
+        if event.kind == "progress" and event.job.stage.startswith("building the mouth bank"):
+            building.set()
+            asked.wait(10)
+
+    service.subscribe(follow)
+    service.start()
+    job = service.submit(video, audio, GenerateOptions(device="cpu"))
+    assert building.wait(60)
+    service.cancel(job.id)
+    asked.set()
+    with caplog.at_level(logging.INFO, "heygem.service"):
+        final = service.wait([job.id], timeout=30)[0]
+    assert final.status is JobStatus.CANCELED and final.output is None
+    assert "canceled while building the mouth bank, at frame 0 of 50" in caplog.text  # the first check
+    templates = [p.name for p in settings.templates_dir.rglob("*")]
+    assert not [name for name in templates if "mouthbank" in name]  # neither bank nor partial file
+    assert list(settings.outputs_dir.iterdir()) == []
 
 
 def test_retry_failed_and_canceled_but_not_succeeded(make_service, media, tmp_path):
@@ -196,32 +234,35 @@ def test_caller_chosen_id(make_service, media):
         service.submit(media["video"], media["audio"], LOOP, job_id="task-0001")
 
 
-def test_text_jobs_speak_through_the_tts_hook(make_service, media, monkeypatch):
-    spoken = []
-
-    def synthesize_to_file(text, path, voice=None):
-        spoken.append((text, voice))
-        write_audio(path.with_suffix(".tmp.wav"), speechlike(0.4)).rename(path)
-
-    monkeypatch.setattr(tts, "synthesize_to_file", synthesize_to_file, raising=False)
+def test_text_jobs_speak_with_the_builtin_voice(make_service, media):
+    """The real TTS path: the worker synthesises the text offline, keeps the speech as the job's
+    audio (with its sentence timings, for subtitles), and the video is exactly as long as the speech."""
     service = make_service()
     service.start()
-    job = service.submit(media["video"], text="hello there", voice="en-test", options=LOOP)
+    job = service.submit(media["video"], text="Hello there. This is the news.", voice="en-espeak", options=LOOP)
     assert job.inputs.audio is None and job.name == "anchor + text"
-    done = service.wait([job.id], timeout=30)[0]
+    done = service.wait([job.id], timeout=60)[0]
     assert done.status is JobStatus.SUCCEEDED, done.error
-    assert spoken == [("hello there", "en-test")]
-    assert done.inputs.audio.parent == service.settings.uploads_dir and done.inputs.audio.suffix == ".wav"
+    speech = done.inputs.audio
+    assert speech.parent == service.settings.uploads_dir and speech.suffix == ".wav"
+    assert [phrase.text for phrase in load_phrases(speech)] == ["Hello there.", "This is the news."]
+    spoken = probe_audio(speech).duration
+    assert spoken > 1.0
+    with av.open(str(done.output)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert abs(video.frames / 25 - spoken) <= 1 / 25
+        assert abs(float(audio.duration * audio.time_base) - spoken) <= 1 / 25
 
 
-def test_text_jobs_fail_clearly_without_tts(make_service, media, monkeypatch):
-    for name in ("synthesize_to_file", "synthesize", "write_wav"):
-        monkeypatch.delattr(tts, name, raising=False)
+def test_text_the_voice_cannot_speak_fails_its_job_and_the_queue_goes_on(make_service, media, settings):
     service = make_service()
     service.start()
-    job = service.submit(media["video"], text="hello", options=LOOP)
-    done = service.wait([job.id], timeout=30)[0]
-    assert done.status is JobStatus.FAILED and "synthesize_to_file" in done.error
+    bad = service.submit(media["video"], text="!!!", voice="en-espeak", options=LOOP)
+    good = service.submit(media["video"], media["audio"], LOOP)
+    done = {j.id: j for j in service.wait([bad.id, good.id], timeout=30)}
+    assert done[bad.id].status is JobStatus.FAILED and "nothing to pronounce" in done[bad.id].error
+    assert done[good.id].status is JobStatus.SUCCEEDED
+    assert not [p for p in settings.uploads_dir.iterdir() if p.name.startswith(".")]  # no half speech file
 
 
 def test_stop_puts_the_running_job_back_without_counting_it(make_service, media, settings):

@@ -1,20 +1,23 @@
 """The small interface every lip-sync engine implements.
 
-Life cycle for one job: `Engine(device, options)` -> `prepare(job)` once -> `render(batch)` for
-each batch of base frames, in output order -> `release()`. The pipeline owns decoding and encoding;
-an engine only turns base frames into finished frames.
+Life cycle for one job: `Engine(device, options)` -> `prepare(job, progress, should_cancel)` once
+-> `render(batch)` for each batch of base frames, in output order -> `release()`. The pipeline owns
+decoding and encoding; an engine only turns base frames into finished frames.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, ClassVar, Mapping
 
 import numpy as np
 
 from ..config import Settings
-from ..types import AudioAnalysis, MotionPlan, VideoInfo
+from ..types import AudioAnalysis, CancelCheck, MotionPlan, ProgressCallback, VideoInfo, never_cancel, no_progress
+
+if TYPE_CHECKING:
+    from ..analysis.template import TemplateAnalysis
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class RenderJob:
     """Everything an engine may use for one output video."""
 
     video: VideoInfo  # the template, as normalised frames
-    template: Any  # analysis.template.TemplateAnalysis, or None for engines that need no face analysis
+    template: TemplateAnalysis | None  # None for engines that need no face analysis
     audio: AudioAnalysis
     plan: MotionPlan
 
@@ -51,8 +54,11 @@ class Engine(ABC):
         self.settings = settings
         self.options = dict(options)
 
-    def prepare(self, job: RenderJob) -> None:
-        """Per-job set-up (e.g. choose donor frames); called once before the first render()."""
+    def prepare(self, job: RenderJob, progress: ProgressCallback = no_progress,
+                should_cancel: CancelCheck = never_cancel) -> None:
+        """Per-job set-up (e.g. choose donor frames, load a model); called once before the first
+        render(). Long set-up (a first use of a template) reports through `progress` and asks
+        `should_cancel` between steps, raising JobCanceled when it says yes."""
         self.job = job
 
     @abstractmethod

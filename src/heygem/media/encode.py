@@ -231,10 +231,6 @@ class VideoWriter:
             return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgba")
         return yuv_picture(frame)
 
-    @property
-    def frames_written(self) -> int:
-        return self._frames_written
-
     def finish(self) -> Path:
         """Flush the encoders and move the file into place (once; later calls do nothing)."""
         if self._finished:

@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..analysis.matte import PersonMatte
+    from ..analysis.template import TemplateAnalysis
 
 KEEP, TRANSPARENT, BLUR = "keep", "transparent", "blur"
 COLOURS = {"green": (0, 255, 0), "blue": (0, 0, 255)}
@@ -145,9 +150,9 @@ def _sample(small: np.ndarray, xs: np.ndarray, ys: np.ndarray, size: tuple[int, 
 class BackgroundStep:
     """Composites rendered frames over the new background, using their base frames' matte."""
 
-    def __init__(self, background: Background, matte, template=None):
-        """`matte`: analysis.matte.PersonMatte; `template`: TemplateAnalysis or None. When the face
-        analysis is there, the face hull is always kept (the matte may nick a jaw or an open mouth)."""
+    def __init__(self, background: Background, matte: PersonMatte, template: TemplateAnalysis | None = None):
+        """When the face analysis is there, the face hull is always kept (the matte may nick a jaw
+        or an open mouth)."""
         self.background = background
         self.matte = matte
         self.template = template

@@ -37,8 +37,6 @@ def retire(owner: str) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
-    if os.name == "nt":
-        return True  # os.kill(pid, 0) would terminate it on Windows; rely on the heartbeat there
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -126,7 +126,3 @@ class Scheduler:
             if slots is not None:
                 slots.running.pop(job_id, None)
             self._estimates.pop(job_id, None)
-
-    def busy(self) -> bool:
-        with self._lock:
-            return any(s.running for s in self._slots.values())

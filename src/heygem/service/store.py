@@ -200,7 +200,6 @@ SCHEMA_VERSION = 2
 COLUMNS = ("id, batch_id, name, status, progress, stage, inputs, options, output, error, attempts, device, "
            "created_at, started_at, finished_at")
 WORKER_COLUMNS = "name, host, device, queues, concurrency, jobs, started_at, heartbeat_at"
-DONE = tuple(s.value for s in JobStatus if s.done)
 Rows = list[tuple]
 
 

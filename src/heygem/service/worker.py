@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import devices
 from ..config import Settings
-from ..errors import EngineUnavailable, HeyGemError, InputError, JobCanceled
+from ..errors import HeyGemError, InputError, JobCanceled
 from ..media.digest import file_sha256
 from ..options import GenerateOptions
 from .delivery import deliver
@@ -33,34 +33,24 @@ Runner = Callable[..., object]
 
 
 def resolve_audio(job: Job, settings: Settings) -> Path:
-    """The audio file the pipeline reads: the job's uploaded copy, or speech synthesised from its text.
-
-    TTS hook: uses `heygem.tts.synthesize_to_file(text, path, voice=None)` when the TTS package has
-    it, else `heygem.tts.synthesize` + `write_wav`. The speech lands in uploads/ like any input, with
-    its sentence timings beside it (for subtitles).
+    """The audio file the pipeline reads: the job's uploaded copy, or its text spoken by
+    heygem.tts.synthesize (the job's voice, else one chosen by the text's language). The speech
+    lands in uploads/ like any input, with its sentence timings beside it (for subtitles).
     """
     if job.inputs.audio is not None:
         return job.inputs.audio
     if not job.inputs.text:
         raise InputError(f"job {job.id} has neither audio nor text to speak")
-    from .. import tts
     from ..subtitles import save_phrases
+    from ..tts import synthesize, write_wav
 
     part = settings.uploads_dir / f".{uuid.uuid4().hex}.part"
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    phrases = None
     try:
-        if hasattr(tts, "synthesize_to_file"):
-            tts.synthesize_to_file(job.inputs.text, part, voice=job.inputs.voice)
-        elif hasattr(tts, "synthesize") and hasattr(tts, "write_wav"):
-            speech = tts.synthesize(job.inputs.text, job.inputs.voice)
-            tts.write_wav(speech, part)
-            phrases = speech.phrases
-        else:
-            raise EngineUnavailable("text input needs heygem.tts.synthesize_to_file, which this build lacks; "
-                                    "give an audio file instead")
+        speech = synthesize(job.inputs.text, job.inputs.voice)
+        write_wav(speech, part)
         adopted = adopt(part, file_sha256(part), ".wav")
-        save_phrases(phrases, adopted)
+        save_phrases(speech.phrases, adopted)
         return adopted
     finally:
         part.unlink(missing_ok=True)

@@ -8,23 +8,30 @@ blended in below the nose.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ...errors import NoFaceError
+from ...errors import InputError, NoFaceError
 from ...render.composite import composite
 from ...render.lipwarp import effective_shift
+from ...types import CancelCheck, ProgressCallback, never_cancel, no_progress
 from ..base import Engine, FrameBatch, RenderJob
 from .bank import load_or_build
 from .donors import choose_donors
+
+if TYPE_CHECKING:
+    from ...analysis.template import TemplateAnalysis
 
 
 class MouthBankEngine(Engine):
     name = "mouthbank"
     description = "real mouths from the template itself, chosen by the audio (no model weights needed)"
 
-    def prepare(self, job: RenderJob) -> None:
-        super().prepare(job)
-        template = job.template
+    def prepare(self, job: RenderJob, progress: ProgressCallback = no_progress,
+                should_cancel: CancelCheck = never_cancel) -> None:
+        super().prepare(job, progress, should_cancel)
+        template = self.template = _template(job)
         usable = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
         if not usable.any():
             raise NoFaceError(f"no frame with a measurable mouth in the template: {job.video.path}")
@@ -34,10 +41,10 @@ class MouthBankEngine(Engine):
         # The chosen mouth is opened or closed the rest of the way to the wanted opening: a pixel
         # or two for a good match, more for a template with little mouth variety.
         self.lip_shifts = effective_shift(job.plan.mouth_targets[:, 0], template.mouth[self.donors, 0], job.plan.mouth_active)
-        self.bank = load_or_build(template)
+        self.bank = load_or_build(template, progress, should_cancel)
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
-        template = self.job.template
+        template = self.template
         out = []
         for index, base_index, frame in zip(batch.output_indices, batch.base_indices, batch.frames):
             donor, shift = int(self.donors[index]), float(self.lip_shifts[index])
@@ -55,3 +62,9 @@ class MouthBankEngine(Engine):
 
     def release(self) -> None:
         self.bank = None
+
+
+def _template(job: RenderJob) -> TemplateAnalysis:
+    if job.template is None:
+        raise InputError("the mouthbank engine needs the template's face analysis")
+    return job.template

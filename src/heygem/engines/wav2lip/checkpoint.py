@@ -7,7 +7,6 @@ any frame is decoded, with a message that names the file and says what does not 
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -127,36 +126,3 @@ def load_generator(path: Path, device: str = "cpu", dtype=None):
     check_state_dict(state, model.state_dict(), Path(path))
     model.load_state_dict(state)
     return model.to(device=device, dtype=dtype).eval()
-
-
-def synthetic_state_dict() -> dict:
-    """Deterministic, meaningless weights with the exact keys and shapes of the public checkpoints.
-
-    For tests and benchmarks only (the model needs no download to be exercised). Each tensor is
-    drawn from numpy's PCG64 seeded with the CRC-32 of its key, so any implementation can rebuild
-    the same numbers: BN statistics and scales near identity, kernels scaled by 1/sqrt(fan_in).
-    """
-    import numpy as np
-    import torch
-
-    from .model import Wav2Lip
-
-    state = {}
-    for key, tensor in Wav2Lip().state_dict().items():
-        shape = tuple(tensor.shape)
-        rng = np.random.default_rng(zlib.crc32(key.encode()))
-        if key.endswith("num_batches_tracked"):
-            state[key] = torch.zeros(shape, dtype=torch.int64)
-            continue
-        if key.endswith("running_var"):
-            values = rng.uniform(0.5, 1.5, shape)
-        elif key.endswith("running_mean"):
-            values = rng.normal(0.0, 0.1, shape)
-        elif len(shape) == 4:
-            values = rng.normal(0.0, 1.0 / np.sqrt(shape[1] * shape[2] * shape[3]), shape)
-        elif key.endswith("weight"):
-            values = rng.uniform(0.8, 1.2, shape)
-        else:
-            values = rng.normal(0.0, 0.05, shape)
-        state[key] = torch.from_numpy(np.asarray(values, dtype=np.float32))
-    return state

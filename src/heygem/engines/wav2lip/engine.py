@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...config import Settings
 from ...errors import InputError
+from ...types import CancelCheck, ProgressCallback, never_cancel, no_progress
 from ..base import Engine, FrameBatch, RenderJob
 from . import audio, blend, boxes
 from .checkpoint import load_generator, locate, unavailable_reason
+
+if TYPE_CHECKING:
+    from ...analysis.template import TemplateAnalysis
 
 log = logging.getLogger("heygem.engines.wav2lip")
 
@@ -38,10 +43,11 @@ class Wav2LipEngine(Engine):
         self.sharpen = _float_option(self.options, "sharpen", DEFAULT_SHARPEN)
         self.model = None
 
-    def prepare(self, job: RenderJob) -> None:
+    def prepare(self, job: RenderJob, progress: ProgressCallback = no_progress,
+                should_cancel: CancelCheck = never_cancel) -> None:
         import torch
 
-        super().prepare(job)
+        super().prepare(job, progress, should_cancel)
         if job.audio.sample_rate != audio.SAMPLE_RATE:
             raise InputError(f"Wav2Lip needs {audio.SAMPLE_RATE} Hz audio, got {job.audio.sample_rate} Hz")
         extent, valid = _face_track(job.template)
@@ -51,6 +57,7 @@ class Wav2LipEngine(Engine):
         self.windows = audio.mel_windows(mel, float(job.audio.fps), job.plan.frame_count)
         self.dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
         path = locate(self.options.get("checkpoint"), self.settings.models_dir)
+        progress(0.0, f"loading the Wav2Lip checkpoint {path.name}")
         self.model = load_generator(path, self.device, self.dtype)
         log.info("Wav2Lip checkpoint %s on %s (%s)", path, self.device, str(self.dtype).removeprefix("torch."))
 
@@ -102,7 +109,7 @@ def _float_option(options: Mapping[str, str], key: str, default: float) -> float
         raise InputError(f"Wav2Lip option {key}={value!r} is not a number") from None
 
 
-def _face_track(template) -> tuple[np.ndarray, np.ndarray]:
+def _face_track(template: TemplateAnalysis | None) -> tuple[np.ndarray, np.ndarray]:
     """(N, 4) landmark extent boxes and (N,) face-found mask per template frame, from the TemplateAnalysis."""
     if template is None:
         raise InputError("the Wav2Lip engine needs the template's face analysis")
