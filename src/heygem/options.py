@@ -10,6 +10,9 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 """The x264 presets EncodeOptions.preset accepts, fastest first."""
 CRF_RANGE = (0, 51)
 """x264's constant rate factor scale (NVENC's cq uses the same): 0 lossless ... 51 worst."""
+SUBTITLE_MODES = ("none", "srt", "vtt", "burn")
+"""What GenerateOptions.subtitles accepts: no subtitles, a sidecar file, or captions drawn into the
+picture (burn also writes the .srt, so the words stay searchable and editable)."""
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
 from ..errors import DeviceError, HeyGemError, InputError, OutputError
-from ..options import DEFAULTS, GenerateOptions
+from ..options import DEFAULTS, SUBTITLE_MODES, GenerateOptions
 from ..service import Job, JobNotFound, JobRequest, JobService, JobStatus
 from ..service.request import JOB_ID_RULE, check_job_id
-from ..subtitles.formats import MODES
 from ..tts.synth import MAX_TEXT_CHARS
 from .deps import bearer, get_service, get_settings
 from .schemas import API
@@ -50,7 +49,7 @@ class EasySubmit(BaseModel):
     chaofen: int = Field(0, description="super-resolution switch: accepted, not supported (logged)")
     watermark_switch: int = Field(0, description="watermark switch: accepted, not supported (logged)")
     pn: int = Field(1, description="accepted and ignored (HeyGem.ai documents it as a fixed value)")
-    subtitles: Literal[MODES] = Field(  # type: ignore[valid-type]
+    subtitles: Literal[SUBTITLE_MODES] = Field(  # type: ignore[valid-type]
         DEFAULTS.subtitles, description="extra field: srt/vtt subtitle file beside the video, or burn captions into it")
     script: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="extra field: the words spoken, to time subtitles")
     background: str = Field(DEFAULTS.background, max_length=4096,

@@ -11,9 +11,8 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from ..config import Settings
 from ..errors import InputError
-from ..options import CRF_RANGE, DEFAULTS, X264_PRESETS, EncodeOptions, GenerateOptions
+from ..options import CRF_RANGE, DEFAULTS, SUBTITLE_MODES, X264_PRESETS, EncodeOptions, GenerateOptions
 from ..service import BatchRequest, JobRequest, JobService, JobStateError, JobStatus
-from ..subtitles.formats import MODES
 from ..tts.synth import MAX_TEXT_CHARS
 from .deps import ID_PATTERN, bearer, get_service, get_settings
 from .errors import Gone
@@ -33,7 +32,7 @@ Service = Annotated[JobService, Depends(get_service)]
 Config = Annotated[Settings, Depends(get_settings)]
 # Literal[a tuple] is Literal[*tuple]: the choices are listed once, where the options are defined.
 Preset = Literal[X264_PRESETS]  # type: ignore[valid-type]
-Subtitles = Literal[MODES]  # type: ignore[valid-type]
+Subtitles = Literal[SUBTITLE_MODES]  # type: ignore[valid-type]
 SUBTITLE_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt"}
 
 Responses = dict[int | str, dict[str, Any]]

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..options import CRF_RANGE, X264_PRESETS, GenerateOptions
-from ..subtitles.formats import MODES
+from ..options import CRF_RANGE, SUBTITLE_MODES, X264_PRESETS, GenerateOptions
 from ..tts.synth import MAX_TEXT_CHARS
 
 JOB_ID_CHARS = r"[A-Za-z0-9_-]{1,64}"
@@ -36,8 +35,8 @@ def check_job_id(value: str, what: str = "job id") -> str:
 
 def check_options(options: GenerateOptions) -> None:
     """InputError for an option outside its range (the checks that need no machine)."""
-    if options.subtitles not in MODES:
-        raise InputError(f"subtitles must be one of {', '.join(MODES)}, got {options.subtitles!r}")
+    if options.subtitles not in SUBTITLE_MODES:
+        raise InputError(f"subtitles must be one of {', '.join(SUBTITLE_MODES)}, got {options.subtitles!r}")
     if options.script is not None and len(options.script) > MAX_TEXT_CHARS:
         raise InputError(f"script is {len(options.script)} characters long; the limit is {MAX_TEXT_CHARS}")
     if options.batch_size < 1:
