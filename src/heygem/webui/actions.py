@@ -91,7 +91,8 @@ def background_value(choice: str | None, colour: str | None = None, image: str |
     choice = choice or "keep"
     if choice == "colour":
         value = (colour or "").strip()
-        if named(value) is None:  # a colour code only: never a path to a picture on the server
+        chosen = named(value) if value else None
+        if chosen is None or chosen.kind != "colour":  # a colour only: never a path to a picture on the server
             raise InputError(both("请输入颜色，例如 #1E90FF", "type a colour such as #1E90FF"))
     elif choice == "image":
         if not image:
