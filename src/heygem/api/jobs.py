@@ -123,7 +123,8 @@ def create_job(
         options = _with_background_image(options, background_image, folder, settings)
         video_path = stage_upload(template, folder, settings, "video", "template")
         audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
-        job = service.submit(JobRequest(video_path, audio_path, text, voice, name or None, options=options))
+        job = service.submit(JobRequest(video_path, audio_path, text=text, voice=voice, name=name or None,
+                                         options=options))
     response.headers["Location"] = f"{API}/jobs/{job.id}"
     return JobOut.of(job)
 

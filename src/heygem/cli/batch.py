@@ -91,8 +91,8 @@ def _request(args: argparse.Namespace, options: GenerateOptions) -> BatchRequest
     from ..service.request import BATCH_SHAPE, BatchRequest
 
     try:
-        return BatchRequest(tuple(args.videos or ()), args.audio, args.text, args.voice, tuple(args.audios or ()),
-                            args.video, options)
+        return BatchRequest(videos=tuple(args.videos or ()), audio=args.audio, text=args.text, voice=args.voice,
+                            audios=tuple(args.audios or ()), video=args.video, options=options)
     except InputError as exc:
         if str(exc) == BATCH_SHAPE:
             raise InputError("--audio/--text goes with --videos (several templates); "

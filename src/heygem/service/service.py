@@ -141,8 +141,8 @@ class JobService:
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
         if not isinstance(request, JobRequest):
-            request = JobRequest(request, audio_path, text, voice, name, job_id, deliver_to,
-                                 options or GenerateOptions())
+            request = JobRequest(request, audio_path, text=text, voice=voice, name=name, job_id=job_id,
+                                 deliver_to=deliver_to, options=options or GenerateOptions())
         options = self._check_options(request.options)
         with self._keeping_inputs() as stored:
             video = self._store_video(request.video, stored)
@@ -171,8 +171,8 @@ class JobService:
         All jobs share one new batch_id and are queued together or not at all.
         """
         if not isinstance(request, BatchRequest):
-            request = BatchRequest(tuple(videos), request, text, voice, tuple(audios), video,
-                                   options or GenerateOptions())
+            request = BatchRequest(videos=tuple(videos), audio=request, text=text, voice=voice,
+                                   audios=tuple(audios), video=video, options=options or GenerateOptions())
         options = self._check_options(request.options)
         batch_id = uuid.uuid4().hex
         with self._keeping_inputs() as stored:

@@ -114,8 +114,8 @@ def submit_single(service: JobService, settings: Settings, template: str | None,
     text = (text or "").strip() or None
     # Typed text wins over an uploaded audio (the page shows both controls at once); `script` times an audio.
     try:
-        request = JobRequest(template, None if text else audio or None, text,
-                             None if voice in (None, "", "auto") else voice,
+        request = JobRequest(template, None if text else audio or None, text=text,
+                             voice=None if voice in (None, "", "auto") else voice,
                              options=_options(engine, subtitles, None if text else script, background))
     except InputError as exc:
         raise InputError(WORDING.get(str(exc), str(exc))) from None
