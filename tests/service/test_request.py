@@ -23,6 +23,8 @@ def test_a_job_speaks_an_audio_or_a_text_never_both_nor_neither():
         JobRequest("t.mp4", text="   ")
     with pytest.raises(InputError, match=f"^{re.escape(BOTH_SPEECH)}$"):
         JobRequest("t.mp4", "a.wav", text="hello")
+    with pytest.raises(InputError, match=f"text is {MAX_TEXT_CHARS + 1} characters long; the limit is"):
+        BatchRequest(("t.mp4",), text="x" * (MAX_TEXT_CHARS + 1))
 
 
 def test_job_ids_are_short_and_safe_in_paths_and_urls():

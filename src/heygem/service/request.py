@@ -58,6 +58,8 @@ def _check_speech(audio: Path | None, text: str | None) -> None:
         raise InputError(NO_SPEECH)
     if audio is not None and text is not None:
         raise InputError(BOTH_SPEECH)
+    if text is not None and len(text) > MAX_TEXT_CHARS:  # refused now rather than when its job runs
+        raise InputError(f"text is {len(text)} characters long; the limit is {MAX_TEXT_CHARS}")
 
 
 @dataclass(frozen=True)
