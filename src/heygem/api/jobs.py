@@ -10,12 +10,11 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, Uploa
 from fastapi.responses import FileResponse, StreamingResponse
 
 from ..config import Settings
-from ..errors import InputError
+from ..errors import Gone, InputError
 from ..options import CRF_RANGE, DEFAULTS, SUBTITLE_MODES, X264_PRESETS, EncodeOptions, GenerateOptions
 from ..service import BatchRequest, JobRequest, JobService, JobStateError, JobStatus
 from ..tts.synth import MAX_TEXT_CHARS
 from .deps import ID_PATTERN, bearer, get_service, get_settings
-from .errors import Gone
 from .limits import MAX_BATCH_FILES
 from .schemas import API, BatchOut, ErrorOut, JobOut, JobPage
 from .staging import stage_upload, staging

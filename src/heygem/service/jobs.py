@@ -1,4 +1,4 @@
-"""What the job service hands out: Job (a frozen snapshot), JobStatus, events, system info, errors."""
+"""What the job service hands out: Job (a frozen snapshot), JobStatus, events, system info."""
 
 from __future__ import annotations
 
@@ -9,19 +9,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import HeyGemError
 from ..options import VIDEO_SUFFIXES, EncodeOptions, GenerateOptions
 
 MAX_ATTEMPTS = 3
 """A job whose process died while running it this many times is failed instead of requeued."""
-
-
-class JobNotFound(HeyGemError):
-    """No job has this id (HTTP 404)."""
-
-
-class JobStateError(HeyGemError):
-    """The operation does not apply to the job's current status, e.g. retrying a running job (HTTP 409)."""
 
 
 class JobStatus(str, Enum):

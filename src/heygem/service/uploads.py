@@ -13,10 +13,11 @@ import time
 import uuid
 from pathlib import Path
 
+from ..config import size_limit
 from ..errors import InputError
 from ..media.checks import input_file
+from ..units import MB
 
-MB = 1024 * 1024
 CHUNK = 4 * MB
 STALE_PART_S = 3600
 """Half-copied files older than this are left over from a crash (a live copy finishes much sooner)."""
@@ -36,9 +37,8 @@ def store_input(path: str | os.PathLike, kind: str, uploads_dir: Path, max_bytes
     source = input_file(path, kind)
     size = source.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        env = "HEYGEM_MAX_VIDEO_MB" if kind == "video" else "HEYGEM_MAX_AUDIO_MB"
         raise InputError(f"{kind} file is too big ({size / MB:.1f} MB; the limit is {max_bytes / MB:.0f} MB, "
-                         f"set {env} to change it): {source}")
+                         f"set {size_limit(kind).env} to change it): {source}")
     uploads_dir.mkdir(parents=True, exist_ok=True)
     part = uploads_dir / f".{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
