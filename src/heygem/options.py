@@ -6,6 +6,13 @@ from dataclasses import dataclass, field
 
 VIDEO_SUFFIXES = (".mp4", ".webm")
 """Extensions of the videos the job service writes: .webm for a transparent background."""
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+"""The x264 presets EncodeOptions.preset accepts, fastest first."""
+CRF_RANGE = (0, 51)
+"""x264's constant rate factor scale (NVENC's cq uses the same): 0 lossless ... 51 worst."""
+SUBTITLE_MODES = ("none", "srt", "vtt", "burn")
+"""What GenerateOptions.subtitles accepts: no subtitles, a sidecar file, or captions drawn into the
+picture (burn also writes the .srt, so the words stay searchable and editable)."""
 
 
 @dataclass(frozen=True)
@@ -52,3 +59,7 @@ class GenerateOptions:
     def output_suffix(self) -> str:
         """Extension of an output file named by the service: .webm when it must carry alpha."""
         return VIDEO_SUFFIXES[1] if self.background.strip().lower() == "transparent" else VIDEO_SUFFIXES[0]
+
+
+DEFAULTS = GenerateOptions()
+"""The defaults front ends show and fall back to (CLI flags, form fields): read from here, not retyped."""

@@ -19,9 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
 from ..errors import Busy, DeviceError, HeyGemError, InputError, JobNotFound, OutputError
-from ..options import GenerateOptions
-from ..service import Job, JobService, JobStatus
-from .deps import JOB_ID, bearer, get_service, get_settings
+from ..options import DEFAULTS, SUBTITLE_MODES, GenerateOptions
+from ..service import Job, JobRequest, JobService, JobStatus
+from ..service.request import JOB_ID_RULE, check_job_id
+from ..tts.synth import MAX_TEXT_CHARS
+from .deps import bearer, get_service, get_settings
 from .schemas import API
 from .errors import ReplyFormat, public_text
 from .sources import Downloads, is_url, local_file
@@ -35,7 +37,6 @@ router = APIRouter(prefix="/easy", tags=["heygem.ai"], dependencies=[Depends(bea
 
 SUCCESS, BUSY, BAD_PARAMETER, TASK_NOT_FOUND, SYSTEM_ERROR = 10000, 10001, 10002, 10004, 9999
 RUNNING, DONE, FAILED = 1, 2, 3
-CODE_CHARS = "1-64 letters, digits, '-' or '_'"
 
 
 class EasySubmit(BaseModel):
@@ -44,14 +45,14 @@ class EasySubmit(BaseModel):
     model_config = ConfigDict(extra="ignore")
     audio_url: str = Field(max_length=4096, description="audio file: a path inside the media roots, or http(s) URL")
     video_url: str = Field(max_length=4096, description="template video: a path inside the media roots, or URL")
-    code: str | int = Field(description=f"task id chosen by the caller ({CODE_CHARS}); query with it")
+    code: str | int = Field(description=f"task id chosen by the caller ({JOB_ID_RULE}); query with it")
     chaofen: int = Field(0, description="super-resolution switch: accepted, not supported (logged)")
     watermark_switch: int = Field(0, description="watermark switch: accepted, not supported (logged)")
     pn: int = Field(1, description="accepted and ignored (HeyGem.ai documents it as a fixed value)")
-    subtitles: Literal["none", "srt", "vtt", "burn"] = Field(
-        "none", description="extra field: srt/vtt subtitle file beside the video, or burn captions into it")
-    script: str | None = Field(None, max_length=20_000, description="extra field: the words spoken, to time subtitles")
-    background: str = Field("keep", max_length=4096,
+    subtitles: Literal[SUBTITLE_MODES] = Field(  # type: ignore[valid-type]
+        DEFAULTS.subtitles, description="extra field: srt/vtt subtitle file beside the video, or burn captions into it")
+    script: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="extra field: the words spoken, to time subtitles")
+    background: str = Field(DEFAULTS.background, max_length=4096,
                             description="extra (not in HeyGem.ai): keep, green, blue, #RRGGBB, blur, transparent "
                                         "(the result is a .webm with alpha), or a picture: a path inside the "
                                         "media roots or an http(s) URL, scaled to cover the frame")
@@ -104,9 +105,7 @@ def _fetch(value: str, kind: str, folder: Path, downloads: Downloads, roots: tup
 
 def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tuple[Path, ...],
             downloads: Downloads, client: DesktopClient | None = None) -> Job:
-    code = str(body.code).strip()
-    if not JOB_ID.fullmatch(code):
-        raise InputError(f"code must be {CODE_CHARS}, got {code!r}")
+    code = check_job_id(str(body.code).strip(), "code")  # before any file is fetched
     try:
         taken = service.get(code)
     except JobNotFound:
@@ -122,7 +121,7 @@ def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tu
         audio = _fetch(body.audio_url, "audio", folder, downloads, roots)
         options = GenerateOptions(subtitles=body.subtitles, script=body.script or None, background=background)
         deliver_to = client.result_for(video, code) if client else None
-        return service.submit(video, audio, options, job_id=code, deliver_to=deliver_to)
+        return service.submit(JobRequest(video, audio, job_id=code, deliver_to=deliver_to, options=options))
 
 
 def _background(value: str, folder: Path, downloads: Downloads, roots: tuple[Path, ...]) -> str:

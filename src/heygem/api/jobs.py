@@ -11,10 +11,11 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from ..config import Settings
 from ..errors import Gone, InputError
-from ..options import EncodeOptions, GenerateOptions
-from ..service import JobService, JobStateError, JobStatus
+from ..options import CRF_RANGE, DEFAULTS, SUBTITLE_MODES, X264_PRESETS, EncodeOptions, GenerateOptions
+from ..service import BatchRequest, JobRequest, JobService, JobStateError, JobStatus
 from ..service.naming import result_files, result_name
 from ..service.zipstream import stream_zip
+from ..tts.synth import MAX_TEXT_CHARS
 from .deps import ID_PATTERN, bearer, get_service, get_settings
 from .limits import MAX_BATCH_FILES
 from .schemas import API, BatchOut, ErrorOut, JobOut, JobPage
@@ -23,13 +24,15 @@ from .staging import stage_upload, staging
 router = APIRouter(tags=["jobs"], dependencies=[Depends(bearer)])
 
 ID = ID_PATTERN
+MAX_BATCH_SIZE = 256
+"""Largest batch_size a request may ask for: bounds one request's memory on a shared server."""
 JobId = Annotated[str, Path(pattern=ID, description="job id")]
 BatchId = Annotated[str, Path(pattern=ID, description="batch id")]
 Service = Annotated[JobService, Depends(get_service)]
 Config = Annotated[Settings, Depends(get_settings)]
-Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
-MAX_TEXT = 20_000
-Subtitles = Literal["none", "srt", "vtt", "burn"]
+# Literal[a tuple] is Literal[*tuple]: the choices are listed once, where the options are defined.
+Preset = Literal[X264_PRESETS]  # type: ignore[valid-type]
+Subtitles = Literal[SUBTITLE_MODES]  # type: ignore[valid-type]
 SUBTITLE_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt"}
 
 Responses = dict[int | str, dict[str, Any]]
@@ -42,18 +45,21 @@ CONFLICT: Responses = {409: {"description": "not possible in the job's current s
 
 def job_options(
     engine: Annotated[str, Form(max_length=64, description='lip-sync engine ("default": the weight-free one)')]
-    = "default",
-    motion: Annotated[Literal["learned", "loudness"], Form(description="how audio drives the mouth")] = "learned",
-    batch_size: Annotated[int, Form(ge=1, le=256, description="frames per engine call")] = 16,
-    crf: Annotated[int, Form(ge=0, le=51, description="x264 quality (lower is better)")] = 18,
-    preset: Annotated[Preset, Form(description="x264 speed/size trade-off")] = "veryfast",
+    = DEFAULTS.engine,
+    motion: Annotated[Literal["learned", "loudness"], Form(description="how audio drives the mouth")]
+    = DEFAULTS.motion,  # type: ignore[assignment]
+    batch_size: Annotated[int, Form(ge=1, le=MAX_BATCH_SIZE, description="frames per engine call")]
+    = DEFAULTS.batch_size,
+    crf: Annotated[int, Form(ge=CRF_RANGE[0], le=CRF_RANGE[1], description="x264 quality (lower is better)")]
+    = DEFAULTS.encode.crf,
+    preset: Annotated[Preset, Form(description="x264 speed/size trade-off")] = DEFAULTS.encode.preset,
     subtitles: Annotated[Subtitles, Form(description="srt/vtt: a subtitle file beside the video; burn: captions "
-                                                     "drawn into the picture (and the .srt)")] = "none",
-    script: Annotated[str | None, Form(max_length=MAX_TEXT, description="the words spoken in the audio, "
+                                                     "drawn into the picture (and the .srt)")] = DEFAULTS.subtitles,
+    script: Annotated[str | None, Form(max_length=MAX_TEXT_CHARS, description="the words spoken in the audio, "
                                                                         "to time subtitles by")] = None,
     background: Annotated[str, Form(max_length=32, description="behind the person: keep, green, blue, #RRGGBB, "
                                     "blur, transparent (a .webm with alpha), or image (send `background_image`)")]
-    = "keep",
+    = DEFAULTS.background,
 ) -> GenerateOptions:
     from ..render.background import describe_choices, named
 
@@ -81,7 +87,7 @@ def _with_background_image(options: GenerateOptions, upload: UploadFile | None, 
 
 
 Options = Annotated[GenerateOptions, Depends(job_options)]
-Text = Annotated[str | None, Form(max_length=MAX_TEXT, description="words to speak (instead of audio)")]
+Text = Annotated[str | None, Form(max_length=MAX_TEXT_CHARS, description="words to speak (instead of audio)")]
 Voice = Annotated[str | None, Form(max_length=100, description="text-to-speech voice (default: by language)")]
 BackgroundImage = Annotated[UploadFile | None, File(description="picture behind the person with background=image "
                                                     "(png, jpg, webp, bmp), scaled to cover the frame")]
@@ -92,18 +98,12 @@ def _given(upload: UploadFile | None) -> UploadFile | None:
     return upload if upload is not None and (upload.filename or upload.size) else None
 
 
-def _spoken(audio: UploadFile | None, text: str | None,
-            voice: str | None = None) -> tuple[UploadFile | None, str | None]:
-    audio, text = _given(audio), (text if text and text.strip() else None)
-    if audio is None and text is None:
-        raise InputError("give an audio file or text to speak")
-    if audio is not None and text is not None:
-        raise InputError("give either an audio file or text to speak, not both")
-    if text is not None and voice not in (None, "", "auto"):
+def _check_voice(text: str | None, voice: str | None) -> None:
+    """An unknown voice for a text job is a 400 before any upload is staged, not a failed job later."""
+    if text and text.strip() and voice not in (None, "", "auto"):
         from ..tts.voices import resolve
 
-        resolve(voice, "en")  # an unknown voice is a 400 now, not a failed job later ("en": only for "auto")
-    return audio, text
+        resolve(voice, "en")  # "en": only used for "auto"
 
 
 @router.post("/jobs", status_code=202, response_model=JobOut, responses=SUBMIT_ERRORS,
@@ -117,12 +117,14 @@ def create_job(
     name: Annotated[str | None, Form(max_length=200, description="label for lists and file names")] = None,
     background_image: BackgroundImage = None,
 ) -> JobOut:
-    audio, text = _spoken(audio, text, voice)
+    _check_voice(text, voice)
+    audio = _given(audio)
     with staging(settings) as folder:
         options = _with_background_image(options, background_image, folder, settings)
         video_path = stage_upload(template, folder, settings, "video", "template")
         audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
-        job = service.submit(video_path, audio_path, options, name=name or None, text=text, voice=voice)
+        job = service.submit(JobRequest(video_path, audio_path, text=text, voice=voice, name=name or None,
+                                         options=options))
     response.headers["Location"] = f"{API}/jobs/{job.id}"
     return JobOut.of(job)
 
@@ -142,23 +144,20 @@ def create_batch(
 ) -> BatchOut:
     templates = [t for t in templates or () if _given(t)]
     audios = [a for a in audios or () if _given(a)]
-    template = _given(template)
+    template, audio = _given(template), _given(audio)
     if len(templates) > MAX_BATCH_FILES or len(audios) > MAX_BATCH_FILES:
         raise InputError(f"a batch holds at most {MAX_BATCH_FILES} files per side")
+    _check_voice(text, voice)
     with staging(settings) as folder:
         options = _with_background_image(options, background_image, folder, settings)
-        if templates and template is None and not audios:
-            audio, text = _spoken(audio, text, voice)
-            audio_path = stage_upload(audio, folder, settings, "audio", "audio") if audio else None
-            videos = [stage_upload(t, folder, settings, "video", "templates") for t in templates]
-            jobs = service.submit_batch(audio_path, videos, text=text, voice=voice, options=options)
-        elif audios and template is not None and not templates and _given(audio) is None and not text:
-            video = stage_upload(template, folder, settings, "video", "template")
-            paths = [stage_upload(a, folder, settings, "audio", "audios") for a in audios]
-            jobs = service.submit_batch(audios=paths, video=video, options=options)
-        else:
-            raise InputError("a batch is `templates` (one or more) with one `audio` or `text`, "
-                             "or one `template` with `audios` (one or more)")
+        request = BatchRequest(  # the request refuses shapes other than 1 x N and N x 1
+            videos=tuple(stage_upload(t, folder, settings, "video", "templates") for t in templates),
+            audio=stage_upload(audio, folder, settings, "audio", "audio") if audio else None,
+            text=text, voice=voice,
+            audios=tuple(stage_upload(a, folder, settings, "audio", "audios") for a in audios),
+            video=stage_upload(template, folder, settings, "video", "template") if template else None,
+            options=options)
+        jobs = service.submit_batch(request)
     return BatchOut.of(jobs)
 
 

@@ -12,9 +12,14 @@ import shutil
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
-from .generate import add_background, add_subtitle_args
+from .generate import add_render_args, add_subtitle_args
+
+if TYPE_CHECKING:
+    from ..options import GenerateOptions
+    from ..service import BatchRequest
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -29,14 +34,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder for the finished videos (made if missing)")
     p.add_argument("--voice", help="TTS voice for --text (see `heygem voices`)")
     add_subtitle_args(p)
-    p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
-    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
-    p.add_argument("--batch-size", type=int, default=16, help="frames per engine call")
-    p.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better, 18 visually lossless)")
-    p.add_argument("--preset", default="veryfast", help="x264 preset (ultrafast ... veryslow)")
-    p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
-    add_background(p)
+    add_render_args(p)
 
 
 def target_stems(jobs, out_dir: Path) -> dict[str, str]:
@@ -58,27 +56,16 @@ def copy_result(source: Path, target: Path) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from ..options import EncodeOptions, GenerateOptions
     from ..service import JobService
-    from .generate import engine_options, read_script
+    from .generate import render_options
 
+    request = _request(args, render_options(args))
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = GenerateOptions(engine=args.engine, batch_size=args.batch_size,
-                              encode=EncodeOptions(crf=args.crf, preset=args.preset),
-                              engine_options=engine_options(args.engine_option), background=args.background,
-                              subtitles=args.subtitles, script=read_script(args))
     service = JobService(settings, device=args.device)
     print(service.device_message)
     try:
-        if args.audios:
-            if not args.video:
-                raise _usage("--audios goes with --video (one template)")
-            jobs = service.submit_batch(audios=args.audios, video=args.video, options=options)
-        else:
-            if not args.videos:
-                raise _usage("--audio/--text goes with --videos")
-            jobs = service.submit_batch(args.audio, args.videos, text=args.text, voice=args.voice, options=options)
+        jobs = service.submit_batch(request)
         print(f"batch {jobs[0].batch_id}: {len(jobs)} job(s) queued")
         service.start()
         try:
@@ -94,10 +81,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def _usage(message: str) -> Exception:
+def _request(args: argparse.Namespace, options: GenerateOptions) -> BatchRequest:
+    """The flags as a BatchRequest; its batch-shape message in the flags' words."""
     from ..errors import InputError
+    from ..service.request import BATCH_SHAPE, BatchRequest
 
-    return InputError(message)
+    try:
+        return BatchRequest(videos=tuple(args.videos or ()), audio=args.audio, text=args.text, voice=args.voice,
+                            audios=tuple(args.audios or ()), video=args.video, options=options)
+    except InputError as exc:
+        if str(exc) == BATCH_SHAPE:
+            raise InputError("--audio/--text goes with --videos (several templates); "
+                             "--audios goes with --video (one template)") from None
+        raise
 
 
 def _follow(service, jobs, out_dir: Path) -> int:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
+from ..options import DEFAULTS, SUBTITLE_MODES
+
+if TYPE_CHECKING:
+    from ..options import GenerateOptions
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -19,26 +24,34 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=float, default=1.0, help="speaking speed for --text, 0.5 to 2.0 (default 1.0)")
     p.add_argument("-o", "--output", required=True, help="output .mp4 path (.webm or .mov with --background transparent)")
     add_subtitle_args(p)
-    p.add_argument("--engine", default="default", help="lip-sync engine (see `heygem engines`)")
-    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
-    p.add_argument("--batch-size", type=int, default=16, help="frames per engine call")
-    p.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better, 18 visually lossless)")
-    p.add_argument("--preset", default="veryfast", help="x264 preset (ultrafast ... veryslow)")
+    add_render_args(p)
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="Wav2Lip checkpoint (default $HEYGEM_WAV2LIP_CHECKPOINT or <data>/models/wav2lip*.pth)")
+
+
+def add_render_args(p: argparse.ArgumentParser) -> None:
+    """Engine, device, encoding and background flags (`generate` and `batch`), defaulting to GenerateOptions'."""
+    p.add_argument("--engine", default=DEFAULTS.engine, help="lip-sync engine (see `heygem engines`)")
+    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size,
+                   help="frames per engine call (default %(default)s)")
+    p.add_argument("--crf", type=int, default=DEFAULTS.encode.crf,
+                   help="x264 quality, lower is better (default %(default)s)")
+    p.add_argument("--preset", default=DEFAULTS.encode.preset,
+                   help="x264 preset, ultrafast ... veryslow (default %(default)s)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
     add_background(p)
 
 
 def add_background(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--background", default="keep", metavar="BG",
+    p.add_argument("--background", default=DEFAULTS.background, metavar="BG",
                    help="behind the person: keep (default), green, blue, #RRGGBB, blur, IMAGE_FILE (scaled "
                         "to cover), or transparent (a video with alpha: .webm VP9, or ProRes 4444 for .mov)")
 
 
 def add_subtitle_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--subtitles", choices=("none", "srt", "vtt", "burn"), default="none",
+    p.add_argument("--subtitles", choices=SUBTITLE_MODES, default=DEFAULTS.subtitles,
                    help="subtitles: a .srt or .vtt file beside the video, or burn (drawn into the picture, "
                         "plus the .srt); default none")
     script = p.add_mutually_exclusive_group()
@@ -60,6 +73,19 @@ def read_script(args: argparse.Namespace) -> str | None:
         raise InputError(f"cannot read the script file (UTF-8 text expected): {args.script_file}: {exc}") from exc
 
 
+def render_options(args: argparse.Namespace, device: str = "auto",
+                   extra: tuple[tuple[str, str], ...] = ()) -> GenerateOptions:
+    """The options the flags of add_render_args() and add_subtitle_args() chose; `extra`: more engine options."""
+    from ..options import EncodeOptions, GenerateOptions
+
+    return GenerateOptions(
+        engine=args.engine, device=device, batch_size=args.batch_size,
+        encode=EncodeOptions(crf=args.crf, preset=args.preset),
+        engine_options=engine_options(args.engine_option) + extra,
+        subtitles=args.subtitles, script=read_script(args), background=args.background,
+    )
+
+
 def engine_options(pairs: list[str]) -> tuple[tuple[str, str], ...]:
     from ..errors import InputError
 
@@ -74,36 +100,29 @@ def engine_options(pairs: list[str]) -> tuple[tuple[str, str], ...]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from .. import devices, pipeline
-    from ..options import EncodeOptions, GenerateOptions
-    from .progress import TerminalProgress
-
     from ..render import background
+    from ..service.request import JobRequest
+    from .progress import TerminalProgress
 
     background.check_output(background.parse(args.background), args.output)  # before any work
     device = devices.report(args.device or settings.device)
     print(device.message)
-    options = GenerateOptions(
-        background=args.background,
-        engine=args.engine,
-        device=device.device,
-        batch_size=args.batch_size,
-        encode=EncodeOptions(crf=args.crf, preset=args.preset),
-        engine_options=engine_options(args.engine_option) + ((("checkpoint", args.checkpoint),) if args.checkpoint else ()),
-        subtitles=args.subtitles,
-        script=read_script(args),
-    )
+    checkpoint = (("checkpoint", args.checkpoint),) if args.checkpoint else ()
+    # The job service's rules, though this runs here rather than through the queue.
+    request = JobRequest(args.video, args.audio, args.text, args.voice,
+                         options=render_options(args, device.device, checkpoint))
     with tempfile.TemporaryDirectory(prefix="heygem-tts-") as tmp:
-        audio = args.audio
-        if args.text is not None:
+        audio = request.audio
+        if request.text is not None:
             from ..subtitles import save_phrases
             from ..tts import synthesize, write_wav
 
-            speech = synthesize(args.text, args.voice, args.speed)
+            speech = synthesize(request.text, request.voice, args.speed)
             audio = write_wav(speech, Path(tmp) / "speech.wav")
             save_phrases(speech.phrases, audio)
             print(f"speech: {speech.duration:.1f} s, voice {speech.voice}")
         with TerminalProgress() as progress:
-            result = pipeline.run(args.video, audio, args.output, options, settings, progress)
+            result = pipeline.run(request.video, audio, args.output, request.options, settings, progress)
     if result.subtitles is not None:
         print(f"wrote {result.subtitles}")
     print(

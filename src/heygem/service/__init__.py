@@ -1,8 +1,8 @@
 """The job service: a persistent, device-aware queue. Front ends call only `JobService`.
 
-    from heygem.service import JobService
+    from heygem.service import JobRequest, JobService
     service = JobService(settings); service.start()
-    job = service.submit("template.mp4", "speech.wav")
+    job = service.submit(JobRequest("template.mp4", "speech.wav"))
     service.get(job.id).status  # JobStatus.QUEUED / RUNNING / SUCCEEDED ...
 """
 
@@ -16,9 +16,10 @@ from .jobs import (
     SystemInfo,
     WorkerInfo,
 )
+from .request import BatchRequest, JobRequest
 from .service import JobService
 
 __all__ = [
-    "MAX_ATTEMPTS", "Job", "JobEvent", "JobInputs", "JobNotFound", "JobService", "JobStateError",
-    "JobStatus", "SystemInfo", "WorkerInfo",
+    "MAX_ATTEMPTS", "BatchRequest", "Job", "JobEvent", "JobInputs", "JobNotFound", "JobRequest", "JobService",
+    "JobStateError", "JobStatus", "SystemInfo", "WorkerInfo",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import logging
-import re
 import shutil
 import threading
 import time
@@ -24,13 +23,12 @@ from typing import TYPE_CHECKING
 
 from .. import devices
 from ..config import Settings, redact
-from ..errors import EngineUnavailable, InputError, JobNotFound
+from ..errors import EngineUnavailable, JobNotFound
 from ..options import GenerateOptions
-from ..subtitles.formats import MODES
-from ..tts.synth import MAX_TEXT_CHARS
 from . import owners
 from .dispatcher import Dispatcher
 from .jobs import OUTPUT_SUFFIXES, Job, JobEvent, JobInputs, JobStatus, SystemInfo, WorkerInfo
+from .request import BatchRequest, JobRequest
 from .scheduler import Estimate, MemoryProbe, Scheduler
 from .storage import open_store
 from .store import JobStore
@@ -43,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("heygem.service")
 Unsubscribe = Callable[[], None]
 JobList = list[Job]  # inside JobService, `list` names the method
-JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _default_runner(*args, **kwargs):
@@ -127,10 +124,10 @@ class JobService:
 
     def submit(
         self,
-        video_path: str | Path,
+        request: JobRequest | str | Path,
         audio_path: str | Path | None = None,
         options: GenerateOptions | None = None,
-        batch_id: str | None = None,
+        *,
         name: str | None = None,
         text: str | None = None,
         voice: str | None = None,
@@ -139,25 +136,28 @@ class JobService:
     ) -> Job:
         """Queue one job. Inputs are copied to <data>/uploads/<sha256>.<ext> first.
 
-        Give `audio_path`, or `text` (+ optional `voice`) to speak with TTS. `job_id` lets a caller
-        choose the id (letters, digits, '-', '_'; at most 64), e.g. HeyGem.ai's task `code`.
-        `deliver_to`: a file path where a copy of the finished video is also written (atomically).
-        Raises InputError (missing/empty/too big file, neither audio nor text), EngineUnavailable,
+        `request` holds what to make (see JobRequest); for scripts and tests it may also be the
+        template's path with the request's other fields as arguments: submit("t.mp4", "a.wav").
+        Raises InputError (missing/empty/too big file, a rule of JobRequest), EngineUnavailable,
         DeviceError, JobStateError (id taken). Content problems (a corrupt file) fail the job later.
         """
-        options = self._check_options(options)
+        if not isinstance(request, JobRequest):
+            request = JobRequest(request, audio_path, text=text, voice=voice, name=name, job_id=job_id,
+                                 deliver_to=deliver_to, options=options or GenerateOptions())
+        options = self._check_options(request.options)
         with self._keeping_inputs() as stored:
-            video = self._store_video(video_path, stored)
-            audio = self._store_audio(audio_path, text, stored)
-            job = self._new_job(video, audio, options, batch_id, name, text, voice, job_id)
-            if deliver_to is not None:
-                job = dataclasses.replace(job, inputs=dataclasses.replace(job.inputs, deliver_to=Path(deliver_to)))
+            video = self._store_video(request.video, stored)
+            audio = self._store_audio(request.audio, stored)
+            job = self._new_job(video, audio, options, None, request.name, request.text, request.voice,
+                                request.job_id)
+            if request.deliver_to is not None:
+                job = dataclasses.replace(job, inputs=dataclasses.replace(job.inputs, deliver_to=request.deliver_to))
             self._add([job])
         return job
 
     def submit_batch(
         self,
-        audio: str | Path | None = None,
+        request: BatchRequest | str | Path | None = None,
         videos: Sequence[str | Path] = (),
         *,
         audios: Sequence[str | Path] = (),
@@ -166,22 +166,25 @@ class JobService:
         voice: str | None = None,
         options: GenerateOptions | None = None,
     ) -> JobList:
-        """One audio (or text) over many templates, or many audios over one template.
+        """One audio (or text) over many templates, or many audios over one template (see BatchRequest).
 
+        `request` may also be the one audio's path, with the request's other fields as arguments.
         All jobs share one new batch_id and are queued together or not at all.
         """
-        options = self._check_options(options)
+        if not isinstance(request, BatchRequest):
+            request = BatchRequest(videos=tuple(videos), audio=request, text=text, voice=voice,
+                                   audios=tuple(audios), video=video, options=options or GenerateOptions())
+        options = self._check_options(request.options)
         batch_id = uuid.uuid4().hex
         with self._keeping_inputs() as stored:
-            if videos and (audio is not None or text) and not audios and video is None:
-                spoken = self._store_audio(audio, text, stored)
-                pairs = [(self._store_video(v, stored), spoken) for v in videos]
-            elif audios and video is not None and not videos and audio is None and not text:
-                template = self._store_video(video, stored)
-                pairs = [(template, self._store_audio(a, None, stored)) for a in audios]
+            if request.one_template:
+                template = self._store_video(request.video, stored)
+                pairs = [(template, self._store_audio(a, stored)) for a in request.audios]
             else:
-                raise InputError("a batch is one audio (or text) with videos=[...], or audios=[...] with one video")
-            jobs = [self._new_job(v, a, options, batch_id, None, text, voice, None) for v, a in pairs]
+                spoken = self._store_audio(request.audio, stored)
+                pairs = [(self._store_video(v, stored), spoken) for v in request.videos]
+            jobs = [self._new_job(v, a, options, batch_id, None, request.text, request.voice, None)
+                    for v, a in pairs]
             self._add(jobs)
         return jobs
 
@@ -227,20 +230,14 @@ class JobService:
                     shutil.rmtree(self.settings.templates_dir / Path(path).stem, ignore_errors=True)
                     log.info("removed input copy %s (no job uses it)", Path(path).name)
 
-    def _check_options(self, options: GenerateOptions | None) -> GenerateOptions:
+    def _check_options(self, options: GenerateOptions) -> GenerateOptions:
+        """The checks that need this machine (the request checked the rest); device "auto" means the service's."""
         from ..engines import registry
 
-        options = options or GenerateOptions()  # device "auto": the service's device
         engine = registry.get(options.engine)  # EngineUnavailable for an unknown name
         reason = engine.unavailable_reason(self.settings, dict(options.engine_options))
         if reason:
             raise EngineUnavailable(f"engine {engine.name!r} is unavailable: {reason}")
-        if options.subtitles not in MODES:
-            raise InputError(f"subtitles must be one of {', '.join(MODES)}, got {options.subtitles!r}")
-        if options.script is not None and len(options.script) > MAX_TEXT_CHARS:
-            raise InputError(f"script is {len(options.script)} characters long; the limit is {MAX_TEXT_CHARS}")
-        if options.batch_size < 1:
-            raise InputError(f"batch size must be at least 1, got {options.batch_size}")
         if (options.device or "auto").strip().lower() != "auto":
             devices.resolve(options.device)  # DeviceError now rather than a failed job later
         return self._store_background(options)
@@ -258,21 +255,14 @@ class JobService:
     def _store_video(self, path: str | Path, stored: list[Path]) -> tuple[Path, str]:
         return self._store(path, "video", self.settings.max_video_bytes, stored), Path(path).name
 
-    def _store_audio(self, path: str | Path | None, text: str | None,
-                     stored: list[Path]) -> tuple[Path | None, str | None]:
-        if path is not None and text:
-            raise InputError("give either an audio file or text to speak, not both")
-        if path is None:
-            if not text or not text.strip():
-                raise InputError("give an audio file or text to speak")
+    def _store_audio(self, path: str | Path | None, stored: list[Path]) -> tuple[Path | None, str | None]:
+        if path is None:  # a text job: speech is synthesised when it runs
             return None, None
         return self._store(path, "audio", self.settings.max_audio_bytes, stored), Path(path).name
 
     def _new_job(self, video: tuple[Path, str], audio: tuple[Path | None, str | None], options: GenerateOptions,
                  batch_id: str | None, name: str | None, text: str | None, voice: str | None,
                  job_id: str | None) -> Job:
-        if job_id is not None and not JOB_ID.fullmatch(job_id):
-            raise InputError(f"job id must be 1-64 letters, digits, '-' or '_', got {job_id!r}")
         inputs = JobInputs(video=video[0], audio=audio[0], video_name=video[1], audio_name=audio[1],
                            text=text if audio[0] is None else None, voice=voice)
         return Job(

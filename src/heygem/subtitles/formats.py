@@ -7,11 +7,11 @@ import uuid
 from pathlib import Path
 
 from ..errors import OutputError
+from ..options import SUBTITLE_MODES
 from .cues import Cue
 
-MODES = ("none", "srt", "vtt", "burn")
-"""What `--subtitles` accepts: no subtitles, a sidecar file, or captions drawn into the picture
-(burn also writes the .srt, so the words stay searchable and editable)."""
+MODES = SUBTITLE_MODES
+"""What `--subtitles` accepts (defined with the options)."""
 
 
 def sidecar_format(mode: str) -> str | None:

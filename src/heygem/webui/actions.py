@@ -16,8 +16,9 @@ from typing import Sequence
 from ..config import Settings
 from ..errors import InputError
 from ..options import GenerateOptions
-from ..service import Job, JobNotFound, JobService, JobStatus, SystemInfo
+from ..service import BatchRequest, Job, JobNotFound, JobRequest, JobService, JobStatus, SystemInfo
 from ..service.naming import result_files, result_name
+from ..service.request import NO_SPEECH
 from ..service.zipstream import write_zip
 from . import uploads
 from .labels import both
@@ -65,8 +66,13 @@ def voice_choices() -> list[tuple[str, str]] | None:
 
 def _options(engine: str | None, subtitles: str | None = None, script: str | None = None,
              background: str | None = None) -> GenerateOptions:
-    return GenerateOptions(engine=engine or "default", subtitles=subtitles or "none",
-                           script=(script or "").strip() or None, background=background or "keep")
+    """The page's choices as options; a control left empty keeps the option's default."""
+    chosen = {"engine": engine, "subtitles": subtitles, "script": (script or "").strip(), "background": background}
+    return GenerateOptions(**{key: value for key, value in chosen.items() if value})
+
+
+WORDING = {NO_SPEECH: both("请上传音频或输入文字", "upload an audio file or type text")}
+"""The page's own (bilingual) words for some of the request's messages."""
 
 
 def subtitle_choices() -> list[tuple[str, str]]:
@@ -106,15 +112,18 @@ def submit_single(service: JobService, settings: Settings, template: str | None,
     `background` as from background_value()."""
     if not template:
         raise InputError(both("请上传模板视频", "upload a template video first"))
-    uploads.check(template, "video", settings)
     text = (text or "").strip() or None
-    if text is not None:
-        return service.submit(template, text=text, voice=None if voice in (None, "", "auto") else voice,
-                              options=_options(engine, subtitles, background=background))
-    if not audio:
-        raise InputError(both("请上传音频或输入文字", "upload an audio file or type text"))
-    uploads.check(audio, "audio", settings)
-    return service.submit(template, audio, options=_options(engine, subtitles, script, background))
+    # Typed text wins over an uploaded audio (the page shows both controls at once); `script` times an audio.
+    try:
+        request = JobRequest(template, None if text else audio or None, text=text,
+                             voice=None if voice in (None, "", "auto") else voice,
+                             options=_options(engine, subtitles, None if text else script, background))
+    except InputError as exc:
+        raise InputError(WORDING.get(str(exc), str(exc))) from None
+    uploads.check(template, "video", settings)
+    if request.audio is not None:
+        uploads.check(audio, "audio", settings)
+    return service.submit(request)
 
 
 ONE_AUDIO = "one-audio"
@@ -165,8 +174,10 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     for path in many:
         uploads.check(path, many_kind(mode), settings)
     if mode == ONE_AUDIO:
-        return service.submit_batch(one, list(many), options=_options(engine, subtitles, script, background))
-    return service.submit_batch(audios=list(many), video=one, options=_options(engine, subtitles, None, background))
+        request = BatchRequest(videos=tuple(many), audio=one, options=_options(engine, subtitles, script, background))
+    else:
+        request = BatchRequest(audios=tuple(many), video=one, options=_options(engine, subtitles, None, background))
+    return service.submit_batch(request)
 
 
 # --- reading ----------------------------------------------------------------------------------
