@@ -12,7 +12,7 @@ import numpy as np
 
 from .geometry import apply_affine, face_width, fit_affine, invert_affine, lower_face_polygon, STABLE_POINTS
 from ..analysis.pose import eye_centres
-from .lipwarp import GAP_SMOOTHING, lip_warp, parting_row
+from .lipwarp import GAP_SMOOTHING, lip_warp, parting_row, warp_extent
 
 
 def region_box(polygons: list[np.ndarray], margin: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -63,20 +63,27 @@ def warp_region(crop: np.ndarray, crop_origin: np.ndarray, donor_to_base: np.nda
     x0, y0, x1, y1 = box
     m = invert_affine(donor_to_base)
     m[:, 2] -= crop_origin  # base-frame pixel -> crop pixel
+    m = m.astype(np.float32)
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
-    gap = None
-    if lip_shift:
-        moved, gap = lip_warp(xs, ys, lip_points, lip_shift, parting)
-        xs, ys = xs - moved[..., 0], ys - moved[..., 1]
-    m = m.astype(np.float32)
     map_x = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
     map_y = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
-    shape = (y1 - y0, x1 - x0)
-    map_x, map_y = np.broadcast_to(map_x, shape), np.broadcast_to(map_y, shape)
+    gap = None
+    if lip_shift:  # moved pixels lie around the mouth only: evaluate the lip warp there
+        ex0, ey0, ex1, ey1 = warp_extent(lip_points, lip_shift, parting)
+        sx0, sy0 = max(int(np.floor(ex0)), x0), max(int(np.floor(ey0)), y0)
+        sx1, sy1 = min(int(np.ceil(ex1)) + 1, x1), min(int(np.ceil(ey1)) + 1, y1)
+        gap = np.zeros((y1 - y0, x1 - x0), np.float32)
+        if sx1 > sx0 and sy1 > sy0:
+            sub = (slice(sy0 - y0, sy1 - y0), slice(sx0 - x0, sx1 - x0))
+            sxs, sys_ = xs[:, sub[1]], ys[sub[0]]
+            moved, gap[sub] = lip_warp(sxs, sys_, lip_points, lip_shift, parting)
+            sxs, sys_ = sxs - moved[..., 0], sys_ - moved[..., 1]
+            map_x[sub] = m[0, 0] * sxs + m[0, 1] * sys_ + m[0, 2]
+            map_y[sub] = m[1, 0] * sxs + m[1, 1] * sys_ + m[1, 2]
     # OpenCV's bicubic (the same a = -0.75 kernel as torch's grid_sample) is several times faster
     # on the CPU; float input keeps the result unrounded for the blend.
-    warped = cv2.remap(crop.astype(np.float32), np.ascontiguousarray(map_x), np.ascontiguousarray(map_y),
+    warped = cv2.remap(crop.astype(np.float32), map_x, map_y,
                        cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     if gap is not None and gap.any():  # soften the stretched row and a row either side: a thin gap reads as a shadow
         right_eye, left_eye = eye_centres(lip_points)
