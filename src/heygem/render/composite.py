@@ -107,11 +107,14 @@ def composite(
     donor_landmarks: np.ndarray,
     device: str = "cpu",
     lip_shift: float = 0.0,
+    donor_parting: np.ndarray | None = None,
 ) -> np.ndarray:
     """The base frame (RGB uint8) with the donor's lower face blended in; the donor is given as a
     crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels.
     lip_shift (inter-ocular units) opens (+) or closes (-) the donor's mouth that much further.
-    Only the blended box is computed (float32, OpenCV); device is accepted for the engine interface."""
+    donor_parting: the donor's parting_row in its crop, where the caller keeps it per donor (it
+    depends on the donor alone). Only the blended box is computed (float32, OpenCV); device is
+    accepted for the engine interface."""
     donor_to_base = fit_affine(donor_landmarks[list(STABLE_POINTS), :2], base_landmarks[list(STABLE_POINTS), :2])
     base_poly = lower_face_polygon(base_landmarks)
     donor_poly = apply_affine(donor_to_base, lower_face_polygon(donor_landmarks))
@@ -128,7 +131,9 @@ def composite(
         lip_points = apply_affine(donor_to_base, donor_landmarks[:, :2])
         # found in the donor's own pixels, then scaled into the base frame like everything else
         scale = float(np.sqrt(abs(np.linalg.det(donor_to_base[:, :2]))))
-        parting = scale * parting_row(donor_crop, donor_landmarks[:, :2] - crop_origin)
+        if donor_parting is None:
+            donor_parting = parting_row(donor_crop, donor_landmarks[:, :2] - crop_origin)
+        parting = scale * donor_parting
     donor = warp_region(donor_crop, crop_origin, donor_to_base, box, lip_points, lip_shift, parting)
     region = base[y0:y1, x0:x1].astype(np.float32)
     donor = match_colour(donor, region, mask)

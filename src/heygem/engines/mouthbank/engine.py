@@ -12,7 +12,7 @@ import numpy as np
 
 from ...errors import NoFaceError
 from ...render.composite import composite
-from ...render.lipwarp import effective_shift
+from ...render.lipwarp import effective_shift, parting_row
 from ..base import Engine, FrameBatch, RenderJob
 from .bank import load_or_build
 from .donors import choose_donors
@@ -35,6 +35,7 @@ class MouthBankEngine(Engine):
         # or two for a good match, more for a template with little mouth variety.
         self.lip_shifts = effective_shift(job.plan.mouth_targets[:, 0], template.mouth[self.donors, 0], job.plan.mouth_active)
         self.bank = load_or_build(template)
+        self.partings: dict[int, np.ndarray] = {}  # donor -> where its mouth parts: the same each time it is shown
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         template = self.job.template
@@ -44,9 +45,12 @@ class MouthBankEngine(Engine):
             if not template.has_face[base_index] or (donor == base_index and shift == 0):
                 out.append(frame)  # no face to change, or the base frame already has this mouth
                 continue
+            crop, origin = np.asarray(self.bank.crops[donor]), self.bank.origins[donor].astype(np.float64)
+            if shift and donor not in self.partings:
+                self.partings[donor] = parting_row(crop, template.landmarks[donor][:, :2] - origin)
             out.append(composite(
-                frame, template.landmarks[base_index], np.asarray(self.bank.crops[donor]),
-                self.bank.origins[donor].astype(np.float64), template.landmarks[donor], self.device, shift,
+                frame, template.landmarks[base_index], crop, origin, template.landmarks[donor], self.device, shift,
+                self.partings.get(donor),
             ))
         return out
 
