@@ -7,7 +7,7 @@ import pytest
 from heygem.analysis.face import FaceLandmarker, mouth_descriptor
 from heygem.render.composite import composite
 from heygem.render.lipwarp import (
-    INNER_LOWER_CONTOUR, INNER_UPPER_CONTOUR, MAX_OPENING, effective_shift, lip_warp, parting_row,
+    INNER_LOWER_CONTOUR, INNER_UPPER_CONTOUR, MAX_OPENING, effective_shift, lip_warp, parting_row, warp_extent,
 )
 from heygem.selftest import sample_portrait
 
@@ -92,6 +92,21 @@ def test_closing_leaves_no_dark_seam():
     assert dark.sum() <= 4  # elsewhere at most a stray pixel where rows round differently, no seam
     half = _warp(donor, landmarks, -4 / 40)  # half-way: the gap's middle rows drop out
     assert (_luma(half[:, 60]) < 60).sum() == pytest.approx(5, abs=1)
+
+
+@pytest.mark.parametrize("gap, shift", [(8, MAX_OPENING), (8, -8 / 40), (0, 0.05), (8, 1.0)])
+def test_the_warp_moves_nothing_outside_its_extent(gap, shift):
+    """The render evaluates the lip warp inside warp_extent only: outside it must be exactly still."""
+    landmarks = _face(gap)
+    donor = _mouth({(96, 99): TOOTH, (100, 100): CAVITY, (101, 104): TOOTH})
+    parting = parting_row(donor, landmarks)
+    ys, xs = np.mgrid[0:200, 0:120].astype(np.float32)
+    moved, stretched = lip_warp(xs, ys, landmarks, shift, parting)
+    x0, y0, x1, y1 = warp_extent(landmarks, shift, parting)
+    inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+    assert np.abs(moved).max(axis=-1)[inside].max() > 1  # the extent holds the warp
+    assert not moved[~inside].any() and not stretched[~inside].any()
+    assert inside.mean() < 0.3  # and is much smaller than the frame
 
 
 def test_a_closed_real_mouth_opens_measurably():

@@ -105,6 +105,25 @@ def parting_row(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
 
 
+def warp_extent(landmarks: np.ndarray, shift: float, parting: np.ndarray | float = 0.0) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) in pixels: lip_warp moves nothing outside this box (with the same
+    arguments), so it needs to be evaluated only inside it. Across, the warp ends at the mouth
+    corners; down, it starts at the parting row or the upper inner lip, whichever is higher, and
+    fades out at the chin (or the opened lower lip, if that ends lower)."""
+    pts = landmarks[:, :2].astype(np.float64)
+    frame = _mouth_frame(pts)
+    centre, down, across, half_width, eyes = frame
+    lip = float((pts[LOWER_LIP_BOTTOM] - centre) @ down)
+    chin = max(float((pts[CHIN] - centre) @ down), lip + 2.0)
+    upper = _contour(pts, INNER_UPPER_CONTOUR, *frame[:4], PARTING_COLUMNS)
+    rel = pts[list(INNER_UPPER_CONTOUR)] - centre
+    top = min(float(np.min(parting)), lip - 1.0, float((rel @ down).min()), float(upper.min())) - 1.0
+    bottom = max(chin, lip + abs(shift) * eyes) + 1.0
+    corners = np.array([centre + u * half_width * across + v * down for u in (-1.0, 1.0) for v in (top, bottom)])
+    (x0, y0), (x1, y1) = corners.min(axis=0) - 1.0, corners.max(axis=0) + 1.0
+    return float(x0), float(y0), float(x1), float(y1)
+
+
 def lip_warp(xs: np.ndarray, ys: np.ndarray, landmarks: np.ndarray, shift: float,
              parting: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(displacement (..., 2), gap (...)) in pixels for the pixel grid xs, ys: the pixel at (x, y)

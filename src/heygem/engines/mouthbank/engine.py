@@ -14,7 +14,7 @@ import numpy as np
 
 from ...errors import InputError, NoFaceError
 from ...render.composite import composite
-from ...render.lipwarp import effective_shift
+from ...render.lipwarp import effective_shift, parting_row
 from ...types import CancelCheck, ProgressCallback, never_cancel, no_progress
 from ..base import Engine, FrameBatch, RenderJob
 from .bank import load_or_build
@@ -42,6 +42,7 @@ class MouthBankEngine(Engine):
         # or two for a good match, more for a template with little mouth variety.
         self.lip_shifts = effective_shift(job.plan.mouth_targets[:, 0], template.mouth[self.donors, 0], job.plan.mouth_active)
         self.bank = load_or_build(template, progress, should_cancel)
+        self.partings: dict[int, np.ndarray] = {}  # donor -> where its mouth parts: the same each time it is shown
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         template = self.template
@@ -51,9 +52,12 @@ class MouthBankEngine(Engine):
             if not template.has_face[base_index] or (donor == base_index and shift == 0):
                 out.append(frame)  # no face to change, or the base frame already has this mouth
                 continue
+            crop, origin = np.asarray(self.bank.crops[donor]), self.bank.origins[donor].astype(np.float64)
+            if shift and donor not in self.partings:
+                self.partings[donor] = parting_row(crop, template.landmarks[donor][:, :2] - origin)
             out.append(composite(
-                frame, template.landmarks[base_index], np.asarray(self.bank.crops[donor]),
-                self.bank.origins[donor].astype(np.float64), template.landmarks[donor], self.device, shift,
+                frame, template.landmarks[base_index], crop, origin, template.landmarks[donor], self.device, shift,
+                self.partings.get(donor),
             ))
         return out
 
