@@ -24,7 +24,8 @@ import numpy as np
 import uvicorn
 
 from heygem.api import create_app
-from heygem.config import MB, Settings
+from heygem.config import Settings
+from heygem.units import MB
 from heygem.media.decode import probe_video
 
 

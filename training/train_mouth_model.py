@@ -38,8 +38,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # train the sources beside this script, not an installed copy
 
-from heygem.analysis.cache import file_sha256  # noqa: E402
 from heygem.analysis.mouth import MOUTH_NAMES  # noqa: E402
+from heygem.media.digest import file_sha256  # noqa: E402
 from heygem.motion.general import CONTEXT, FEATURE_SETS, WEIGHTS, GeneralModel, frame_features  # noqa: E402
 from heygem.types import AudioAnalysis  # noqa: E402
 

@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-MB = 1024 * 1024
+from .units import MB
+
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
@@ -23,6 +24,29 @@ def is_loopback(host: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SizeLimit:
+    """A file size limit: the Settings field that holds it (bytes), its variable (MB) and default (MB)."""
+
+    field: str
+    env: str
+    default_mb: int
+
+
+SIZE_LIMITS = {
+    "video": SizeLimit("max_video_bytes", "HEYGEM_MAX_VIDEO_MB", 500),
+    "audio": SizeLimit("max_audio_bytes", "HEYGEM_MAX_AUDIO_MB", 100),
+    "batch": SizeLimit("max_batch_bytes", "HEYGEM_MAX_BATCH_MB", 4096),
+}
+"""Every size limit, by the kind of upload it applies to; the one table the settings, messages and
+front ends read."""
+
+
+def size_limit(kind: str) -> SizeLimit:
+    """The limit for a file of this kind: "video", "batch", else the audio one (audio files and images)."""
+    return SIZE_LIMITS.get(kind) or SIZE_LIMITS["audio"]
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     """Where uploads, template caches, outputs, the job store and logs live."""
@@ -31,8 +55,9 @@ class Settings:
     device: str = "auto"
     api_token: str | None = None
     """When set, every API route and the web UI require it (bearer token)."""
-    max_video_bytes: int = 500 * MB
-    max_audio_bytes: int = 100 * MB
+    max_video_bytes: int = SIZE_LIMITS["video"].default_mb * MB
+    max_audio_bytes: int = SIZE_LIMITS["audio"].default_mb * MB
+    """Also the limit for images (backgrounds, reference voices)."""
     gpu_jobs: int = 1
     """Jobs allowed on one GPU at once (each must also fit the free memory)."""
     cpu_jobs: int = 1
@@ -52,7 +77,7 @@ class Settings:
     """URL downloads in flight at once (HEYGEM_MAX_DOWNLOADS); more are refused as busy."""
     download_timeout_s: float = 120.0
     """Longest one URL download may take (HEYGEM_DOWNLOAD_TIMEOUT_S)."""
-    max_batch_bytes: int = 4096 * MB
+    max_batch_bytes: int = SIZE_LIMITS["batch"].default_mb * MB
     """Largest batch request body (HEYGEM_MAX_BATCH_MB); each file also keeps its own limit."""
 
     @classmethod
@@ -65,8 +90,7 @@ class Settings:
             port=int(env.get("HEYGEM_PORT", defaults.port)),
             device=env.get("HEYGEM_DEVICE", defaults.device),
             api_token=env.get("HEYGEM_API_TOKEN") or None,
-            max_video_bytes=int(float(env.get("HEYGEM_MAX_VIDEO_MB", 500)) * MB),
-            max_audio_bytes=int(float(env.get("HEYGEM_MAX_AUDIO_MB", 100)) * MB),
+            **{limit.field: int(float(env.get(limit.env, limit.default_mb)) * MB) for limit in SIZE_LIMITS.values()},
             gpu_jobs=int(env.get("HEYGEM_GPU_JOBS", defaults.gpu_jobs)),
             cpu_jobs=int(env.get("HEYGEM_CPU_JOBS", defaults.cpu_jobs)),
             log_level=env.get("HEYGEM_LOG_LEVEL", defaults.log_level).upper(),
@@ -77,8 +101,11 @@ class Settings:
             allow_private_urls=env.get("HEYGEM_ALLOW_PRIVATE_URLS", "").strip().lower() in ("1", "true", "yes", "on"),
             max_downloads=int(env.get("HEYGEM_MAX_DOWNLOADS", defaults.max_downloads)),
             download_timeout_s=float(env.get("HEYGEM_DOWNLOAD_TIMEOUT_S", defaults.download_timeout_s)),
-            max_batch_bytes=int(float(env.get("HEYGEM_MAX_BATCH_MB", 4096)) * MB),
         )
+
+    def max_bytes(self, kind: str) -> int:
+        """The size limit for a file of this kind ("video", "audio", "image", "batch"), in bytes."""
+        return getattr(self, size_limit(kind).field)
 
     def with_overrides(self, **changes) -> "Settings":
         """Copy with the given fields changed; None values are ignored (flags not given)."""

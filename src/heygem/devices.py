@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from .errors import DeviceError
+from .units import GIB
 
 log = logging.getLogger("heygem.devices")
-GIB = 1024**3
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .engines.base import FrameBatch, RenderJob
 from .errors import JobCanceled
 from .flow import Flow
 from .media.decode import VideoSource, load_audio
-from .media.encode import VideoWriter, yuv_picture
+from .media.encode import VideoWriter, patched_picture, yuv_picture
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
 from .render import background as backgrounds
@@ -64,12 +64,19 @@ def _read_only(frame: np.ndarray) -> np.ndarray:
 
 def _to_encode(source: VideoSource, bases: list[np.ndarray], finished: list[np.ndarray],
                decoded: list[av.VideoFrame]) -> list[av.VideoFrame | np.ndarray]:
-    """The encoder's pictures: a frame left unchanged (the same array came back) is its decoded
-    picture with no colour conversion at all where it passes through, RGB ones are converted here
-    (in the render thread), RGBA ones (a transparent background) go to the writer as they are."""
-    return [picture if frame is base and source.passes_through(picture)
-            else yuv_picture(frame) if frame.shape[2] == 3 else frame
-            for frame, base, picture in zip(finished, bases, decoded)]
+    """The encoder's pictures, converted here in the render thread. Where the decoded picture can
+    pass through, only the pixels a step changed are converted back into it (an unchanged frame is
+    the decoded picture as it is); other RGB frames are converted whole. RGBA frames (a transparent
+    background) and frames of a wrong size go to the writer as they are: it takes or refuses them."""
+    pictures: list[av.VideoFrame | np.ndarray] = []
+    for frame, base, picture in zip(finished, bases, decoded):
+        if frame.shape != base.shape:
+            pictures.append(frame)
+        elif source.passes_through(picture):
+            pictures.append(patched_picture(picture, base, frame))
+        else:
+            pictures.append(yuv_picture(frame))
+    return pictures
 
 
 def _subtitles(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info):

@@ -3,17 +3,24 @@
 import json
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from mediafactory import write_video
+from mediafactory import speechlike, write_audio, write_video
+from testengines import MarkEngine
 
 from heygem.analysis import template
 from heygem.analysis.cache import ARRAYS, META
 from heygem.analysis.mouth import MOUTH_NAMES
 from heygem.config import Settings
+from heygem.engines import registry
 from heygem.errors import JobCanceled, NoFaceError
+from heygem.media import digest
 from heygem.media.decode import VideoSource
+from heygem.media.digest import file_sha256
+from heygem.options import GenerateOptions
+from heygem.service import JobService, JobStatus
 
 
 @pytest.fixture
@@ -122,7 +129,7 @@ def test_concurrent_jobs_compute_once_and_share(portrait_video, settings, count_
 def test_cancel_stops_and_leaves_no_entry(portrait_video, settings, count_runs):
     with pytest.raises(JobCanceled):
         template.load_or_analyze(portrait_video, settings, should_cancel=lambda: True)
-    entry = settings.templates_dir / template.cache.file_sha256(portrait_video)
+    entry = settings.templates_dir / file_sha256(portrait_video)
     assert not (entry / META).exists()
     assert template.load_or_analyze(portrait_video, settings).has_face.all()  # the lock was released
 
@@ -165,3 +172,40 @@ def test_cancel_stops_the_decode_thread_before_returning(portrait_video, setting
             template.load_or_analyze(source, settings, should_cancel=lambda: True)
         assert not [t for t in threading.enumerate() if t.name == "heygem-decode"]
         assert len(list(source.read(0, 3))) == 3  # the source is free to use again
+
+
+class FaceMarkEngine(MarkEngine):
+    """The loudness-square test engine, but it asks for the template's face analysis."""
+
+    name = "test-face-mark"
+    needs_face_analysis = True
+
+
+def test_jobs_on_a_stored_template_trust_its_content_name(portrait_video, settings, count_runs, monkeypatch,
+                                                          tmp_path):
+    # The template is read for its hash once, while it is copied into uploads/<sha256>.mp4; jobs
+    # then take the hash from that name instead of reading a (maybe 500 MB) file again.
+    hashed = []
+    real_sha256 = digest.file_sha256
+    monkeypatch.setattr(digest, "file_sha256", lambda path: hashed.append(Path(path)) or real_sha256(path))
+    registry.register(FaceMarkEngine)
+    audio = write_audio(tmp_path / "speech.wav", speechlike(0.4))
+    service = JobService(settings, device="cpu")
+    try:
+        ids = [service.submit(portrait_video, audio, GenerateOptions(engine=FaceMarkEngine.name)).id for _ in range(2)]
+        service.start()
+        jobs = service.wait(ids, timeout=120)
+    finally:
+        service.close()
+    assert [job.status for job in jobs] == [JobStatus.SUCCEEDED] * 2, [job.error for job in jobs]
+    stored = jobs[0].inputs.video
+    assert stored == jobs[1].inputs.video and stored.parent == settings.uploads_dir
+    assert hashed == []  # neither job read the stored template to hash it
+    assert len(count_runs) == 1  # and the second job found the first one's analysis
+    assert [p.name for p in settings.templates_dir.iterdir()] == [real_sha256(portrait_video)]
+
+    # Outside the uploads folder a name proves nothing: a file called like another hash is read.
+    impostor = tmp_path / f"{'0' * 64}.mp4"
+    impostor.write_bytes(stored.read_bytes())
+    assert template.load_or_analyze(impostor, settings).sha256 == real_sha256(portrait_video)
+    assert hashed == [impostor] and len(count_runs) == 1

@@ -6,7 +6,8 @@ from heygem.cli import build_parser
 from heygem.config import Settings
 from heygem.distributed.broker import check_broker_url
 from heygem.errors import HeyGemError
-from heygem.service.store import SqliteJobStore, open_store
+from heygem.service.storage import open_store
+from heygem.service.store import SqliteJobStore
 
 
 def test_the_urls_come_from_the_environment():

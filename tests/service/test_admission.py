@@ -12,9 +12,9 @@ from heygem.options import GenerateOptions
 from heygem.service import JobStatus
 from heygem.service.scheduler import Scheduler
 from heygem.service.worker import fallback_plan
+from heygem.units import GIB
 
 LOOP = GenerateOptions(engine="loop")
-GIB = 1024**3
 
 
 class FakeGpu:

@@ -13,18 +13,19 @@ def frame_count(path) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
-def test_batch_one_audio_over_templates_copies_readable_names(tmp_path, media, capsys):
+def test_batch_one_audio_over_templates_copies_download_names(tmp_path, media, capsys):
     data, out = tmp_path / "data", tmp_path / "out"
     (out).mkdir()
-    (out / "anchor_news.mp4").write_bytes(b"someone else's file")
+    (out / "anchor + news.mp4").write_bytes(b"someone else's file")
     code = main(["--data-dir", str(data), "batch", "--audio", str(media["audio"]), "--videos", str(media["video"]),
                  str(media["video2"]), str(media["video"]), "--out", str(out), "--engine", "loop", "--device", "cpu"])
     printed = capsys.readouterr().out
     assert code == 0, printed
-    assert sorted(p.name for p in out.iterdir()) == ["anchor_news-2.mp4", "anchor_news-3.mp4", "anchor_news.mp4",
-                                                      "studio_news.mp4"]
-    assert (out / "anchor_news.mp4").read_bytes() == b"someone else's file"  # never overwritten
-    assert frame_count(out / "studio_news.mp4") == 10
+    # The download names of the web UI and the API; numbered on past the file already there.
+    assert sorted(p.name for p in out.iterdir()) == ["anchor + news (2).mp4", "anchor + news (3).mp4",
+                                                      "anchor + news.mp4", "studio + news.mp4"]
+    assert (out / "anchor + news.mp4").read_bytes() == b"someone else's file"  # never overwritten
+    assert frame_count(out / "studio + news.mp4") == 10
     assert "3/3 video(s)" in printed
 
 
@@ -35,7 +36,7 @@ def test_batch_many_audios_over_one_template_reports_failures(tmp_path, media, c
                  "--video", str(media["video"]), "--out", str(out), "--engine", "loop", "--device", "cpu"])
     captured = capsys.readouterr()
     assert code == 1
-    assert sorted(p.name for p in out.iterdir()) == ["anchor_news.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == ["anchor + news.mp4"]
     assert "failed: anchor + weather: cannot read audio file" in captured.out + captured.err
     assert "1/2 video(s)" in captured.out
 

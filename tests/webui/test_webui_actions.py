@@ -80,9 +80,9 @@ def test_batch_one_audio_over_templates_and_zip(service, settings, media):
     archive = actions.zip_jobs(service, settings, [job.id for job in jobs])
     assert archive.parent == actions.exports_dir(settings)
     with zipfile.ZipFile(archive) as z:
-        assert sorted(z.namelist()) == ["anchor_news.mp4", "studio_news.mp4"]
+        assert sorted(z.namelist()) == ["anchor + news.mp4", "studio + news.mp4"]
         z.extractall(archive.parent / "x")
-    for name in ("anchor_news.mp4", "studio_news.mp4"):
+    for name in ("anchor + news.mp4", "studio + news.mp4"):
         frames, has_audio = decoded_frames(archive.parent / "x" / name)
         assert frames == 10 and has_audio
 
@@ -110,7 +110,7 @@ def test_named_output_is_a_link_not_a_copy(service, settings, media):
     assert actions.named_output(settings, job) is None  # not finished yet
     (done,) = service.wait([job.id], timeout=60)
     link = actions.named_output(settings, done)
-    assert link == actions.exports_dir(settings) / "videos" / done.id / "anchor_news.mp4"
+    assert link == actions.exports_dir(settings) / "videos" / done.id / "anchor + news.mp4"
     assert link.stat().st_ino == done.output.stat().st_ino
     assert actions.named_output(settings, done) == link  # asking again reuses it
 
@@ -140,7 +140,7 @@ def test_delete_removes_jobs_and_their_videos(service, settings, media):
     done = service.wait([job.id for job in jobs], timeout=60)
     assert all(job.output.is_file() for job in done)
     links = [actions.named_output(settings, job) for job in done]
-    assert [link.name for link in links] == ["anchor_news.mp4", "studio_news.mp4"]
+    assert [link.name for link in links] == ["anchor + news.mp4", "studio + news.mp4"]
     assert actions.delete_jobs(service, settings, [done[0].id, "no-such-job"]) == 1
     assert not done[0].output.exists()
     assert not links[0].exists() and links[1].is_file()  # the deleted job's download name went with it

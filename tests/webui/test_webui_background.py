@@ -37,6 +37,6 @@ def test_transparent_single_job_is_a_webm_under_its_readable_name(service, setti
     assert done.status is JobStatus.SUCCEEDED, done.error
     assert done.output.suffix == ".webm"
     named = actions.named_output(settings, done)
-    assert named.name == "anchor_news.webm" and named.stat().st_size > 100
+    assert named.name == "anchor + news.webm" and named.stat().st_size > 100
     with zipfile.ZipFile(actions.zip_jobs(service, settings, [done.id])) as z:
-        assert z.namelist() == ["anchor_news.webm"]
+        assert z.namelist() == ["anchor + news.webm"]

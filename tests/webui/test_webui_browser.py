@@ -163,10 +163,10 @@ def test_batch_download_delete_and_log_in_a_browser(ui, page, jobs, media, tmp_p
     expect(progress).to_contain_text("全部结束 all finished: 2/2", timeout=WAIT_MS)
     links = page.locator("#batch-progress a.heygem-download")
     expect(links).to_have_count(2)
-    expect(links.first).to_have_attribute("download", "anchor_news.mp4")
+    expect(links.first).to_have_attribute("download", "anchor + news.mp4")
     with page.expect_download() as download:  # a result on its own, under its readable name
         links.nth(1).click()
-    assert download.value.suggested_filename == "studio_news.mp4"
+    assert download.value.suggested_filename == "studio + news.mp4"
     download.value.save_as(tmp_path / "one.mp4")
     assert playable(tmp_path / "one.mp4") == (10, True)
     shot(page, "2-batch-done")
@@ -177,9 +177,9 @@ def test_batch_download_delete_and_log_in_a_browser(ui, page, jobs, media, tmp_p
     archive = tmp_path / "batch.zip"
     download.value.save_as(archive)
     with zipfile.ZipFile(archive) as z:
-        assert sorted(z.namelist()) == ["anchor_news.mp4", "studio_news.mp4"]
+        assert sorted(z.namelist()) == ["anchor + news.mp4", "studio + news.mp4"]
         z.extractall(tmp_path / "unzipped")
-    for name in ("anchor_news.mp4", "studio_news.mp4"):
+    for name in ("anchor + news.mp4", "studio + news.mp4"):
         assert playable(tmp_path / "unzipped" / name) == (10, True)
 
     # A reload loses nothing: the page finds its batch again in the service.
@@ -208,7 +208,7 @@ def test_batch_download_delete_and_log_in_a_browser(ui, page, jobs, media, tmp_p
         page.locator("#history-zip-file a").first.click()
     download.value.save_as(tmp_path / "selected.zip")
     with zipfile.ZipFile(tmp_path / "selected.zip") as z:
-        assert z.namelist() == ["anchor_news.mp4"]
+        assert z.namelist() == ["anchor + news.mp4"]
     shot(page, "5-history-after-delete")
 
     page.get_by_role("tab", name="系统 System").click()
@@ -235,6 +235,6 @@ def test_single_previews_inputs_and_plays_the_result(ui, page, media):
     upload(page, "single-audio", media["audio2"])
     expect(page.locator("#single-audio-info")).to_contain_text("weather.mp3: 0.6 s")
     page.locator("#single-generate").click()
-    expect(page.locator("#single-status a.heygem-download")).to_have_text("⬇ anchor_weather.mp4")
+    expect(page.locator("#single-status a.heygem-download")).to_have_text("⬇ anchor + weather.mp4")
     expect(page.locator("#single-result video")).to_have_count(1)
     shot(page, "7-single-done")

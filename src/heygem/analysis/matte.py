@@ -21,6 +21,7 @@ import numpy as np
 from ..config import Settings
 from ..errors import HeyGemError, JobCanceled
 from ..media.decode import VideoSource
+from ..media.digest import content_sha256
 from ..types import ProgressCallback
 from . import cache
 
@@ -66,7 +67,7 @@ def load_or_compute(
     """The template's person matte: from the cache when current, else computed and cached."""
     report = progress or (lambda fraction, message: None)
     info = source.info
-    folder = settings.templates_dir / (sha256 or cache.file_sha256(source.path))
+    folder = settings.templates_dir / (sha256 or content_sha256(source.path, settings.uploads_dir))
     if found := _cached(folder, info.frame_count, info.width, info.height):
         return found
     with cache.locked(folder):

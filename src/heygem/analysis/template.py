@@ -16,6 +16,7 @@ import numpy as np
 from ..config import Settings
 from ..errors import JobCanceled, NoFaceError
 from ..media.decode import VideoSource
+from ..media.digest import content_sha256
 from ..types import ProgressCallback, VideoInfo
 from . import cache
 from .mouth import MOUTH_NAMES, mouth_geometry, teeth_share
@@ -71,7 +72,7 @@ def load_or_analyze(
     with contextlib.ExitStack() as stack:
         opened = not isinstance(source, VideoSource)
         path = Path(source) if opened else source.path
-        sha256 = cache.file_sha256(path)
+        sha256 = content_sha256(path, settings.uploads_dir)  # a stored upload's name is its hash
         folder = settings.templates_dir / sha256
         if found := _cached(folder, sha256, path, None if opened else source.info):
             return found

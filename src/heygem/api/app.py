@@ -69,7 +69,7 @@ def create_app(settings: Settings, service: JobService | None = None, *, ui: boo
     app.state.service = service
     app.state.media_roots = media_roots(settings)
     app.state.downloads = Downloads(settings)
-    errors.install(app)
+    errors.install(app, formats=[easy.REPLY_FORMAT])
     app.include_router(jobs.router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
     app.include_router(easy.router)

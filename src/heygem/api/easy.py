@@ -18,12 +18,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
-from ..errors import DeviceError, HeyGemError, InputError, OutputError
+from ..errors import Busy, DeviceError, HeyGemError, InputError, JobNotFound, OutputError
 from ..options import GenerateOptions
-from ..service import Job, JobNotFound, JobService, JobStatus
+from ..service import Job, JobService, JobStatus
 from .deps import JOB_ID, bearer, get_service, get_settings
 from .schemas import API
-from .errors import Busy, public_text
+from .errors import ReplyFormat, public_text
 from .sources import Downloads, is_url, local_file
 from .staging import sniff, staging
 
@@ -70,10 +70,6 @@ def desktop_client(request: Request) -> DesktopClient | None:
     return getattr(request.app.state, "desktop_client", None)
 
 
-def is_easy(request: Request) -> bool:
-    return request.url.path.startswith("/easy/")
-
-
 def reply(code: int, msg: str, data: dict[str, Any] | None = None) -> JSONResponse:
     return JSONResponse({"code": code, "data": data or {}, "msg": public_text(msg), "success": code == SUCCESS})
 
@@ -91,6 +87,10 @@ def error_response(exc: HeyGemError) -> JSONResponse:
 def validation_response(exc: RequestValidationError) -> JSONResponse:
     problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
     return reply(BAD_PARAMETER, "; ".join(problems) or "bad parameter")
+
+
+REPLY_FORMAT = ReplyFormat("/easy/", error_response, validation_response)
+"""What the app's error handlers answer under /easy/: HTTP 200 with the code in the body."""
 
 
 def _fetch(value: str, kind: str, folder: Path, downloads: Downloads, roots: tuple[Path, ...]) -> Path:

@@ -1,37 +1,36 @@
 """HeyGemError -> HTTP status with a JSON message. Bad input is always a 4xx, never a 500.
 
-HeyGem.ai-compatible routes (/easy/...) answer in their own envelope instead (see easy.py).
+The exception classes live in heygem.errors; this module only maps them to HTTP. Routes with their
+own reply envelope (HeyGem.ai's /easy/...) hand `install` a ReplyFormat, so this module knows
+nothing of them.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ..errors import DeviceError, EngineUnavailable, HeyGemError, InputError, OutputError
-from ..service import JobNotFound, JobStateError
+from ..errors import (
+    Busy,
+    DeviceError,
+    EngineUnavailable,
+    Gone,
+    HeyGemError,
+    InputError,
+    JobNotFound,
+    JobStateError,
+    OutputError,
+    UnsupportedMedia,
+    UploadTooLarge,
+)
 
 log = logging.getLogger("heygem.api")
-
-
-class UploadTooLarge(InputError):
-    """An uploaded or downloaded file is over its size limit (HTTP 413)."""
-
-
-class UnsupportedMedia(InputError):
-    """A file's content is not the kind of media its field needs, e.g. a .mp4 that is no video (HTTP 415)."""
-
-
-class Busy(HeyGemError):
-    """The server is at a limit it sets itself (e.g. downloads in flight); retrying later works (HTTP 503)."""
-
-
-class Gone(HeyGemError):
-    """The job finished, but its output file is missing (HTTP 410)."""
 
 
 # Most specific first: the first isinstance match wins.
@@ -51,6 +50,15 @@ STATUS: tuple[tuple[type[HeyGemError], int], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class ReplyFormat:
+    """How the routes under `prefix` answer errors, in their own envelope instead of {"detail": ...}."""
+
+    prefix: str
+    error: Callable[[HeyGemError], Response]
+    invalid_request: Callable[[RequestValidationError], Response]
+
+
 ABSOLUTE_PATH = re.compile(r"""(?<![\w.:/~-])/+(?:[^\s/'"]+/+)+([^\s/'"]*)""")
 """A stand-alone absolute path (not the path part of a URL): "/srv/heygem/data/uploads/ab.mp4"."""
 
@@ -64,21 +72,24 @@ def status_of(exc: HeyGemError) -> int:
     return next(code for cls, code in STATUS if isinstance(exc, cls))
 
 
-def install(app: FastAPI) -> None:
-    from . import easy
+def install(app: FastAPI, formats: Sequence[ReplyFormat] = ()) -> None:
+    """Answer HeyGemError and request validation errors as JSON; under a format's prefix, in its envelope."""
+
+    def format_of(request: Request) -> ReplyFormat | None:
+        return next((f for f in formats if request.url.path.startswith(f.prefix)), None)
 
     @app.exception_handler(HeyGemError)
-    async def heygem_error(request: Request, exc: HeyGemError) -> JSONResponse:
-        if easy.is_easy(request):
-            return easy.error_response(exc)
+    async def heygem_error(request: Request, exc: HeyGemError) -> Response:
+        if own := format_of(request):
+            return own.error(exc)
         code = status_of(exc)
         log.info("%s %s -> %d: %s", request.method, request.url.path, code, exc)
         return JSONResponse({"detail": public_text(str(exc)), "error": type(exc).__name__}, status_code=code)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if easy.is_easy(request):
-            return easy.validation_response(exc)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if own := format_of(request):
+            return own.invalid_request(exc)
         # FastAPI's own shape (a list of problems), minus the echoed input: it may be a whole file.
         problems = [{k: v for k, v in e.items() if k not in ("input", "ctx", "url")} for e in exc.errors()]
         return JSONResponse({"detail": problems}, status_code=422)

@@ -10,15 +10,15 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, Uploa
 from fastapi.responses import FileResponse, StreamingResponse
 
 from ..config import Settings
-from ..errors import InputError
+from ..errors import Gone, InputError
 from ..options import EncodeOptions, GenerateOptions
 from ..service import JobService, JobStateError, JobStatus
+from ..service.naming import result_files, result_name
+from ..service.zipstream import stream_zip
 from .deps import ID_PATTERN, bearer, get_service, get_settings
-from .errors import Gone
 from .limits import MAX_BATCH_FILES
 from .schemas import API, BatchOut, ErrorOut, JobOut, JobPage
 from .staging import stage_upload, staging
-from .zipstream import member_names, stream_zip
 
 router = APIRouter(tags=["jobs"], dependencies=[Depends(bearer)])
 
@@ -220,7 +220,7 @@ def job_result(service: Service, settings: Config, job_id: JobId) -> FileRespons
     if path is None:
         raise Gone(f"the video of job {job_id} is no longer on the server")
     return FileResponse(path, media_type=f"video/{path.suffix.lstrip('.') or 'mp4'}",
-                        filename=member_names([job.name], [path.suffix])[0], content_disposition_type="inline")
+                        filename=result_name(job, path.suffix), content_disposition_type="inline")
 
 
 @router.get("/jobs/{job_id}/subtitles", response_class=FileResponse,
@@ -235,8 +235,7 @@ def job_subtitles(service: Service, settings: Config, job_id: JobId) -> FileResp
     path = _output(settings, job.subtitles)
     if path is None:
         raise Gone(f"the subtitles of job {job_id} are no longer on the server")
-    name = FsPath(member_names([job.name])[0]).with_suffix(path.suffix).name
-    return FileResponse(path, media_type=SUBTITLE_TYPES[path.suffix], filename=name)
+    return FileResponse(path, media_type=SUBTITLE_TYPES[path.suffix], filename=result_name(job, path.suffix))
 
 
 def _batch_jobs(service: JobService, batch_id: str) -> list:
@@ -265,19 +264,11 @@ def get_batch(service: Service, batch_id: BatchId) -> BatchOut:
                        409: {"description": "no video of the batch has finished yet", **ERROR}},
             summary="Download a batch's finished videos as one zip")
 def batch_zip(service: Service, settings: Config, batch_id: BatchId) -> StreamingResponse:
-    names, paths, sidecars = [], [], []
-    for job in _batch_jobs(service, batch_id):
-        path = _output(settings, job.output) if job.status is JobStatus.SUCCEEDED else None
-        if path is not None:
-            names.append(job.name)
-            paths.append(path)
-            sidecars.append(_output(settings, job.subtitles))
-    if not paths:
+    # Names by service/naming.py: "anchor + news.mp4", its subtitles beside it as "anchor + news.srt".
+    files = result_files(_batch_jobs(service, batch_id), lambda path: _output(settings, path))
+    videos = sum(path.suffix not in SUBTITLE_TYPES for _, path in files)
+    if not videos:
         raise JobStateError(f"no video of batch {batch_id} has finished yet")
-    videos = list(zip(member_names(names, [p.suffix for p in paths]), paths))
-    # Each video's subtitles go beside it under the same name: "anchor + news.srt".
-    files = videos + [(FsPath(name).with_suffix(sub.suffix).name, sub)
-                      for (name, _), sub in zip(videos, sidecars) if sub is not None]
     return StreamingResponse(stream_zip(files), media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="heygem-{batch_id}.zip"',
-                                      "X-HeyGem-Videos": str(len(videos))})
+                                      "X-HeyGem-Videos": str(videos)})

@@ -16,8 +16,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import MB, Settings
-from .staging import limit_for, safe_name, too_large
+from ..config import Settings
+from ..units import MB
+from .staging import safe_name, too_large
 
 MAX_BATCH_FILES = 50
 """Most templates (or audios) in one batch request."""
@@ -169,7 +170,7 @@ class _Parts:
         _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         field = params.get(b"name", b"").decode("utf-8", "replace")
         self.kind = FILE_FIELDS.get(field, "")
-        self.limit = limit_for(self.settings, self.kind) if self.kind else FORM_SLACK
+        self.limit = self.settings.max_bytes(self.kind) if self.kind else FORM_SLACK
         filename = params.get(b"filename", b"").decode("utf-8", "replace")
         self.label = f"{field} {safe_name(filename, field)!r}"
 

@@ -30,9 +30,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpcore
 
 from ..config import Settings
-from ..errors import InputError
-from .errors import Busy, UploadTooLarge
-from .staging import limit_for, safe_name, save_stream, too_large
+from ..errors import Busy, DownloadFailed, InputError, UploadTooLarge
+from .staging import safe_name, save_stream, too_large
 
 log = logging.getLogger("heygem.api")
 
@@ -104,7 +103,7 @@ def download(url: str, folder: Path, settings: Settings, kind: str) -> Path:
     """Fetch an http(s) URL into `folder`, within the size limit and settings.download_timeout_s."""
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise InputError(f"{kind}_url must be a path or an http(s) URL, not {urlsplit(url).scheme}://")
-    limit = limit_for(settings, kind)
+    limit = settings.max_bytes(kind)
     label = f"{kind}_url {url!r}"
     timeout_s = settings.download_timeout_s
     deadline = time.monotonic() + timeout_s
@@ -122,28 +121,24 @@ def download(url: str, folder: Path, settings: Settings, kind: str) -> Path:
                     if response.status in REDIRECTS:
                         current = urljoin(current, _header(response, b"location"))
                         if urlsplit(current).scheme.lower() not in ("http", "https"):
-                            raise _Failed(f"redirect to {current!r}")
+                            raise DownloadFailed(f"redirect to {current!r}")
                         continue
                     if response.status != 200:
-                        raise _Failed(f"HTTP {response.status}")
+                        raise DownloadFailed(f"HTTP {response.status}")
                     if _header(response, b"content-encoding").lower() not in ("", "identity"):
-                        raise _Failed(f"compressed body ({_header(response, b'content-encoding')})")
+                        raise DownloadFailed(f"compressed body ({_header(response, b'content-encoding')})")
                     declared = _header(response, b"content-length")
                     if declared.isdigit() and int(declared) > limit:
                         raise too_large(kind, label, int(declared), limit)
                     chunks = _Deadline(response.iter_stream(), deadline)
                     return save_stream(chunks, folder, name, kind, limit, label)
-            raise _Failed("too many redirects")
+            raise DownloadFailed("too many redirects")
     except UploadTooLarge:
         raise
-    except (_Failed, OSError, ValueError, httpcore.TimeoutException, httpcore.NetworkError,
+    except (DownloadFailed, OSError, ValueError, httpcore.TimeoutException, httpcore.NetworkError,
             httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
         log.info("download of %s failed: %s", label, exc or type(exc).__name__)
         raise failed(kind) from None
-
-
-class _Failed(Exception):
-    """A download that did not work; the client is told only that it failed."""
 
 
 def _header(response, name: bytes) -> str:
@@ -169,12 +164,12 @@ class _CheckedBackend(httpcore.SyncBackend):
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
         if not addresses:
-            raise _Failed(f"{host} has no address")
+            raise DownloadFailed(f"{host} has no address")
         if not self.allow_private:
             refused = [a for a in addresses if not is_public(a)]
             if refused:
-                raise _Failed(f"{host} resolves to a non-public address ({refused[0]}); "
-                              f"HEYGEM_ALLOW_PRIVATE_URLS=1 allows it")
+                raise DownloadFailed(f"{host} resolves to a non-public address ({refused[0]}); "
+                                     f"HEYGEM_ALLOW_PRIVATE_URLS=1 allows it")
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
 
 
@@ -187,7 +182,7 @@ class _Deadline:
 
     def read(self, _size: int = -1) -> bytes:
         if time.monotonic() > self._deadline:
-            raise _Failed("took longer than HEYGEM_DOWNLOAD_TIMEOUT_S")
+            raise DownloadFailed("took longer than HEYGEM_DOWNLOAD_TIMEOUT_S")
         for chunk in self._chunks:
             if chunk:
                 return chunk

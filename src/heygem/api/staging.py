@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from ..config import MB, Settings
-from ..errors import InputError
-from .errors import UnsupportedMedia, UploadTooLarge
+from ..config import Settings, size_limit
+from ..errors import InputError, UnsupportedMedia, UploadTooLarge
+from ..units import MB
 
 log = logging.getLogger("heygem.api")
 
@@ -29,7 +29,6 @@ STALE_S = 3600
 """A staging folder this old belongs to a process that died mid-request."""
 MAX_NAME_BYTES = 200
 """Longest kept file name in UTF-8 bytes: under the usual 255-byte limit, with room for suffixes."""
-LIMIT_ENV = {"video": "HEYGEM_MAX_VIDEO_MB", "audio": "HEYGEM_MAX_AUDIO_MB", "image": "HEYGEM_MAX_AUDIO_MB"}
 
 
 def staging_root(settings: Settings) -> Path:
@@ -81,13 +80,9 @@ def _cut(text: str, most: int) -> str:
     return text.encode()[:most].decode(errors="ignore").rstrip()
 
 
-def limit_for(settings: Settings, kind: str) -> int:
-    return settings.max_video_bytes if kind == "video" else settings.max_audio_bytes  # images: as audio
-
-
 def too_large(kind: str, label: str, size: float, limit: int) -> UploadTooLarge:
     return UploadTooLarge(f"{label} is too big ({size / MB:.1f} MB or more; the limit for {kind} files is "
-                          f"{limit / MB:.1f} MB, set by {LIMIT_ENV[kind]})")
+                          f"{limit / MB:.1f} MB, set by {size_limit(kind).env})")
 
 
 class Readable(Protocol):
@@ -132,7 +127,7 @@ def stage_upload(upload, folder: Path, settings: Settings, kind: str, field: str
     """A multipart upload (starlette UploadFile), size-checked and sniffed, as a file in `folder`."""
     name = safe_name(upload.filename, field)
     label = f"{field} {name!r}"
-    limit = limit_for(settings, kind)
+    limit = settings.max_bytes(kind)
     if upload.size is not None and upload.size > limit:
         raise too_large(kind, label, upload.size, limit)
     path = save_stream(upload.file, folder, name, kind, limit, label)

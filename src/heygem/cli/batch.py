@@ -1,7 +1,7 @@
 """heygem batch --audio A --videos V1 V2 ... --out DIR   (or --audios A1 A2 ... --video V)
 
 Runs through the job queue (so jobs survive a crash and show in the web UI's history) and copies
-each finished video to DIR under a readable name.
+each finished video to DIR under its download name (service/naming.py), subtitles beside it.
 """
 
 from __future__ import annotations
@@ -39,16 +39,12 @@ def add(sub: argparse._SubParsersAction) -> None:
     add_background(p)
 
 
-def readable_name(job, taken: set[str], out_dir: Path) -> Path:
-    """<template>_<audio>.mp4 (or <template>_text.mp4; .webm when transparent), made safe, never
-    overwriting a file."""
-    stem, suffix = job.readable_name, job.options.output_suffix
-    candidate, n = stem, 1
-    while candidate in taken or (out_dir / f"{candidate}{suffix}").exists():
-        n += 1
-        candidate = f"{stem}-{n}"
-    taken.add(candidate)
-    return out_dir / f"{candidate}{suffix}"
+def target_stems(jobs, out_dir: Path) -> dict[str, str]:
+    """{job id: file stem} by the service's naming rule ("anchor + news", "anchor + news (2)"), never
+    a stem already in `out_dir`, so no file there is overwritten."""
+    from ..service.naming import result_stems
+
+    return result_stems(jobs, taken=[path.stem for path in out_dir.iterdir()])
 
 
 def copy_result(source: Path, target: Path) -> None:
@@ -111,7 +107,7 @@ def _follow(service, jobs, out_dir: Path) -> int:
     from ..service import JobStatus
 
     pending = {job.id: i for i, job in enumerate(jobs, 1)}
-    taken: set[str] = set()
+    stems = target_stems(jobs, out_dir)
     failed = 0
     total = len(jobs)
     with tqdm(total=total * 1000, bar_format="{desc:<48} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
@@ -123,7 +119,7 @@ def _follow(service, jobs, out_dir: Path) -> int:
                     continue
                 index = pending.pop(job.id)
                 if job.status is JobStatus.SUCCEEDED and job.output is not None:
-                    target = readable_name(job, taken, out_dir)
+                    target = out_dir / f"{stems[job.id]}{job.output.suffix}"
                     copy_result(job.output, target)
                     if job.subtitles is not None and job.subtitles.is_file():
                         copy_result(job.subtitles, target.with_suffix(job.subtitles.suffix))

@@ -21,7 +21,7 @@ from ..service import owners
 from ..service.dispatcher import fail_unrunnable
 from ..service.jobs import MAX_ATTEMPTS, Job, JobStatus, WorkerInfo
 from ..service.scheduler import Scheduler
-from ..service.store import open_store
+from ..service.storage import open_store
 from ..service.worker import JobContext, Worker
 from .broker import QUEUES, TASK, Broker
 from .sweeper import Sweeper

@@ -6,13 +6,12 @@
     service.get(job.id).status  # JobStatus.QUEUED / RUNNING / SUCCEEDED ...
 """
 
+from ..errors import JobNotFound, JobStateError  # defined with every other error; raised by the service
 from .jobs import (
     MAX_ATTEMPTS,
     Job,
     JobEvent,
     JobInputs,
-    JobNotFound,
-    JobStateError,
     JobStatus,
     SystemInfo,
     WorkerInfo,

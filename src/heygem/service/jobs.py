@@ -1,27 +1,17 @@
-"""What the job service hands out: Job (a frozen snapshot), JobStatus, events, system info, errors."""
+"""What the job service hands out: Job (a frozen snapshot), JobStatus, events, system info."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import HeyGemError
 from ..options import VIDEO_SUFFIXES, EncodeOptions, GenerateOptions
 
 MAX_ATTEMPTS = 3
 """A job whose process died while running it this many times is failed instead of requeued."""
-
-
-class JobNotFound(HeyGemError):
-    """No job has this id (HTTP 404)."""
-
-
-class JobStateError(HeyGemError):
-    """The operation does not apply to the job's current status, e.g. retrying a running job (HTTP 409)."""
 
 
 class JobStatus(str, Enum):
@@ -63,7 +53,7 @@ class Job:
     id: str
     batch_id: str | None
     name: str
-    """Readable label, e.g. "anchor + news"; also the stem of batch output file names."""
+    """Readable label, e.g. "anchor + news"; also the stem of its download names (service/naming.py)."""
     status: JobStatus
     progress: float
     """0..1 over the whole job."""
@@ -94,12 +84,6 @@ class Job:
         from ..subtitles.formats import sidecar_path
 
         return sidecar_path(self.output, self.options.subtitles) if self.output is not None else None
-
-    @property
-    def readable_name(self) -> str:
-        """<template>_<audio> (or <template>_text), safe as a file name: what users call the result."""
-        stem = f"{Path(self.inputs.video_name).stem}_{Path(self.inputs.audio_name or 'text').stem}"
-        return re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video"
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from .. import devices
 from ..config import Settings
 from ..errors import HeyGemError
+from ..units import GIB
 from .jobs import Job
 
 log = logging.getLogger("heygem.service.scheduler")
-GIB = 1024**3
 
 BASE_GPU_BYTES = 1 * GIB
 """Per-job GPU memory besides frames: CUDA context share, model weights, workspaces."""

@@ -24,15 +24,16 @@ from typing import TYPE_CHECKING
 
 from .. import devices
 from ..config import Settings, redact
-from ..errors import EngineUnavailable, InputError
+from ..errors import EngineUnavailable, InputError, JobNotFound
 from ..options import GenerateOptions
 from ..subtitles.formats import MODES
 from ..tts.synth import MAX_TEXT_CHARS
 from . import owners
 from .dispatcher import Dispatcher
-from .jobs import OUTPUT_SUFFIXES, Job, JobEvent, JobInputs, JobNotFound, JobStatus, SystemInfo, WorkerInfo
+from .jobs import OUTPUT_SUFFIXES, Job, JobEvent, JobInputs, JobStatus, SystemInfo, WorkerInfo
 from .scheduler import Estimate, MemoryProbe, Scheduler
-from .store import JobStore, open_store
+from .storage import open_store
+from .store import JobStore
 from .uploads import remove_stale_parts, store_input
 from .worker import JobContext, Runner
 

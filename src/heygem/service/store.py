@@ -2,7 +2,7 @@
 
 Every state change is one UPDATE guarded by the state it expects (e.g. `WHERE status='queued'`), or
 one transaction, so two processes (or machines) sharing a store, or a kill -9 at any instant, never
-leave a job half-changed or claimed twice. `open_store(settings)` picks SQLite (the embedded
+leave a job half-changed or claimed twice. `storage.open_store(settings)` picks SQLite (the embedded
 default, <data>/jobs.sqlite3) or PostgreSQL (HEYGEM_DATABASE_URL, see pgstore.py).
 """
 
@@ -18,12 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
+from ..errors import HeyGemError, JobNotFound, JobStateError
 from .jobs import (
     Job,
     JobInputs,
-    JobNotFound,
-    JobStateError,
     JobStatus,
     WorkerInfo,
     options_from_dict,
@@ -490,8 +488,6 @@ class SqliteJobStore(SqlJobStore):
         with self._tx():
             version = self._scalar("PRAGMA user_version")
             if version > SCHEMA_VERSION:
-                from ..errors import HeyGemError
-
                 raise HeyGemError(f"job store {path} was written by a newer HeyGem (schema {version})")
             if version == 1:
                 self._execute("ALTER TABLE jobs ADD COLUMN sent_at REAL", ())
@@ -523,18 +519,3 @@ class SqliteJobStore(SqlJobStore):
         with self._lock:
             self._db.close()
 
-
-def open_store(settings: Settings) -> JobStore:
-    """The store the settings name: PostgreSQL for HEYGEM_DATABASE_URL=postgresql://..., else the SQLite
-    file in the data dir. Paths are kept relative to the (resolved) data dir."""
-    url = settings.database_url
-    root = Path(settings.data_dir).resolve()
-    if not url:
-        return SqliteJobStore(settings.job_db, root=root)
-    if url.startswith(("postgresql://", "postgres://")):
-        from .pgstore import PostgresJobStore
-
-        return PostgresJobStore(url, root=root)
-    from ..errors import HeyGemError
-
-    raise HeyGemError(f"HEYGEM_DATABASE_URL must start with postgresql:// (got {url.split(':', 1)[0]}:...)")

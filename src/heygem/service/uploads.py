@@ -6,18 +6,18 @@ and the same file uploaded twice is stored once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
 import uuid
 from pathlib import Path
 
+from ..config import size_limit
 from ..errors import InputError
 from ..media.checks import input_file
+from ..media.digest import copy_hashing
+from ..units import MB
 
-MB = 1024 * 1024
-CHUNK = 4 * MB
 STALE_PART_S = 3600
 """Half-copied files older than this are left over from a crash (a live copy finishes much sooner)."""
 
@@ -36,19 +36,15 @@ def store_input(path: str | os.PathLike, kind: str, uploads_dir: Path, max_bytes
     source = input_file(path, kind)
     size = source.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        env = "HEYGEM_MAX_VIDEO_MB" if kind == "video" else "HEYGEM_MAX_AUDIO_MB"
         raise InputError(f"{kind} file is too big ({size / MB:.1f} MB; the limit is {max_bytes / MB:.0f} MB, "
-                         f"set {env} to change it): {source}")
+                         f"set {size_limit(kind).env} to change it): {source}")
     uploads_dir.mkdir(parents=True, exist_ok=True)
     part = uploads_dir / f".{uuid.uuid4().hex}.part"
-    digest = hashlib.sha256()
     try:
         # One pass: hash while copying, then rename, so a crash never leaves a wrong <sha256> file.
         with source.open("rb") as src, part.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                dst.write(chunk)
-        return adopt(part, digest.hexdigest(), _suffix(source))
+            sha256 = copy_hashing(src, dst)
+        return adopt(part, sha256, _suffix(source))
     except OSError as exc:
         raise InputError(f"cannot copy {kind} file into {uploads_dir} ({exc.strerror}): {source}") from exc
     finally:
@@ -63,14 +59,6 @@ def adopt(part: Path, sha256: str, suffix: str) -> Path:
     else:
         os.replace(part, target)
     return target
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def remove_stale_parts(uploads_dir: Path, now: float | None = None) -> int:

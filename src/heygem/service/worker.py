@@ -14,11 +14,12 @@ from pathlib import Path
 from .. import devices
 from ..config import Settings
 from ..errors import EngineUnavailable, HeyGemError, InputError, JobCanceled
+from ..media.digest import file_sha256
 from ..options import GenerateOptions
 from .delivery import deliver
 from .jobs import OUTPUT_SUFFIXES, Job, JobEvent, JobStatus
 from .store import JobStore
-from .uploads import adopt, file_sha256
+from .uploads import adopt
 
 log = logging.getLogger("heygem.service.worker")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -18,6 +17,8 @@ from ..config import Settings
 from ..errors import InputError
 from ..options import GenerateOptions
 from ..service import Job, JobNotFound, JobService, JobStatus, SystemInfo
+from ..service.naming import result_files, result_name
+from ..service.zipstream import write_zip
 from . import uploads
 from .labels import both
 
@@ -85,7 +86,8 @@ def background_value(choice: str | None, colour: str | None = None, image: str |
     choice = choice or "keep"
     if choice == "colour":
         value = (colour or "").strip()
-        if named(value) is None:  # a colour code only: never a path to a picture on the server
+        chosen = named(value) if value else None
+        if chosen is None or chosen.kind != "colour":  # a colour only: never a path to a picture on the server
             raise InputError(both("请输入颜色，例如 #1E90FF", "type a colour such as #1E90FF"))
     elif choice == "image":
         if not image:
@@ -241,8 +243,8 @@ def snapshot(service: JobService, settings: Settings) -> Snapshot:
 
 
 def output_name(job: Job) -> str:
-    """<template>_<audio>.mp4 (or <template>_text.mp4; .webm when transparent) with only safe characters."""
-    return job.readable_name + (job.output.suffix if job.output is not None else job.options.output_suffix)
+    """The video's download name by the service's rule (service/naming.py): "anchor + news.mp4"."""
+    return result_name(job, job.output.suffix if job.output is not None else job.options.output_suffix)
 
 
 def named_output(settings: Settings, job: Job) -> Path | None:
@@ -310,24 +312,7 @@ def zip_jobs(service: JobService, settings: Settings, job_ids: Sequence[str]) ->
     _prune(folder)
     prune_named(settings)
     target = folder / f"heygem-{time.strftime('%Y%m%d-%H%M%S')}-{len(jobs)}-videos-{jobs[0].id[:6]}.zip"
-    part = target.with_suffix(".part")
-    taken: set[str] = set()
-    try:
-        # Stored, not deflated: H.264 does not compress, and storing is as fast as copying.
-        with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as archive:
-            for job in jobs:
-                name = output_name(job)
-                if name in taken:
-                    stem, suffix = os.path.splitext(name)
-                    name = f"{stem}-{job.id[:8]}{suffix}"
-                taken.add(name)
-                archive.write(job.output, name)
-                if job.subtitles is not None and job.subtitles.is_file():  # beside its video, same name
-                    archive.write(job.subtitles, os.path.splitext(name)[0] + job.subtitles.suffix)
-        part.replace(target)
-    finally:
-        part.unlink(missing_ok=True)
-    return target
+    return write_zip(result_files(jobs), target)  # the same names as the API's batch zip
 
 
 def _prune(folder: Path) -> None:

@@ -12,10 +12,10 @@ from typing import Callable, Sequence
 from urllib.parse import quote
 
 from ..service import Job, JobStatus, WorkerInfo
+from ..units import GIB
 from .actions import Page, Snapshot, named_subtitles
 from .labels import STATUS, both
 
-GIB = 1024**3
 FILE_ROUTE = "gradio_api/file="
 """Where Gradio serves files; relative to the page, so links work wherever the UI is mounted."""
 _COLOR = {

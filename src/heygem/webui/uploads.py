@@ -10,13 +10,13 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import InputError
+from ..units import MB
 from .labels import both
 
 VIDEO_TYPES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".flv")
 AUDIO_TYPES = (".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg")
 BROWSER_VIDEO = (".mp4", ".webm", ".mov")
 """Containers a browser's <video> usually plays; others get the text preview only."""
-MB = 1024 * 1024
 
 _KIND = {"video": both("视频", "video"), "audio": both("音频", "audio")}
 
@@ -32,7 +32,7 @@ def check(path: str | Path, kind: str, settings: Settings) -> Path:
         )
     if not p.is_file() or p.stat().st_size == 0:
         raise InputError(f"{both('文件为空或不存在', 'file is empty or missing')}: {p.name}")
-    limit = settings.max_video_bytes if kind == "video" else settings.max_audio_bytes
+    limit = settings.max_bytes(kind)
     size = p.stat().st_size
     if size > limit:
         raise InputError(

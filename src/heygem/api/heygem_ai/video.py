@@ -25,7 +25,7 @@ def video_app(settings: Settings, service: JobService, client: DesktopClient) ->
     app.state.media_roots = (client.video_dir,)
     app.state.desktop_client = client
     app.state.downloads = Downloads(settings)
-    errors.install(app)
+    errors.install(app, formats=[easy.REPLY_FORMAT])
     app.include_router(easy.router)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(SameOriginMiddleware, bound_host=settings.host, allowed_hosts=settings.allowed_hosts)

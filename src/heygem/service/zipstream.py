@@ -1,17 +1,21 @@
-"""A zip of finished videos, streamed while it is written: no temp file, memory stays flat.
+"""The one zip writer: finished videos (and their subtitles), streamed while the zip is written,
+so memory stays flat. The REST API sends the stream; the web UI writes it to a file.
 
 Videos are already compressed, so members are stored (not deflated): the zip costs one read.
+Member names come from service/naming.py (result_files).
 """
 
 from __future__ import annotations
 
-import itertools
-import re
+import os
+import uuid
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-CHUNK = 1024 * 1024
+from ..units import MB
+
+CHUNK = MB
 
 
 class _Sink:
@@ -32,25 +36,22 @@ class _Sink:
         return data
 
 
-def member_names(names: Iterable[str], suffixes: Iterable[str] | None = None) -> list[str]:
-    """File-system-safe, unique names for the zip's members ("anchor + news.mp4", "... (2).mp4");
-    `suffixes`: each file's extension (default .mp4; .webm for a transparent video)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for name, suffix in zip(names, suffixes or itertools.repeat(".mp4")):
-        stem = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]', "_", name).strip(" .") or "video"
-        candidate, n = f"{stem}{suffix}", 1
-        while candidate.lower() in seen:
-            n += 1
-            candidate = f"{stem} ({n}){suffix}"
-        seen.add(candidate.lower())
-        out.append(candidate)
-    return out
-
-
 def stream_zip(files: list[tuple[str, Path]]) -> Iterator[bytes]:
     """Yield the bytes of a zip holding each (member name, path)."""
     return (chunk for chunk in _zip_chunks(files) if chunk)
+
+
+def write_zip(files: list[tuple[str, Path]], target: Path) -> Path:
+    """Write the zip of `files` to `target` (under a temporary name, then renamed); returns target."""
+    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with part.open("wb") as out:
+            for chunk in stream_zip(files):
+                out.write(chunk)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target
 
 
 def _zip_chunks(files: list[tuple[str, Path]]) -> Iterator[bytes]:
