@@ -44,7 +44,7 @@ from heygem.motion.general import CONTEXT, FEATURE_SETS, WEIGHTS, GeneralModel, 
 from heygem.types import AudioAnalysis  # noqa: E402
 
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
-AUDIO_CACHE_VERSION = 1
+AUDIO_CACHE_VERSION = 2  # 2: phones from a fresh decoder per clip (1 reused one across clips)
 SEED = 0  # nothing here is random; kept in the record so a future stochastic learner states its seed
 
 

@@ -26,13 +26,13 @@ NEIGHBOUR_WEIGHT = 0.7
 """Share of the neighbour lookup in the combined estimate (the ridge regression has the rest)."""
 
 
-def normalise_utterance(mel: np.ndarray, speech: np.ndarray) -> np.ndarray:
+def normalise_utterance(mel: np.ndarray, speech: np.ndarray, pool_bands: bool = True) -> np.ndarray:
     """Per-band mean/variance normalisation over speech frames, so voice and microphone drop out."""
     ref = mel[speech] if speech.sum() >= 10 else mel
     mean, std = ref.mean(axis=0), ref.std(axis=0) + 1e-3
-    # Pool bands in pairs: 20 smoother bands generalise better from a few seconds of training data.
     z = (mel - mean) / std
-    z = z[:, : z.shape[1] // 2 * 2].reshape(len(z), -1, 2).mean(axis=2)
+    if pool_bands:  # bands in pairs: 20 smoother bands generalise better from a few seconds of training data
+        z = z[:, : z.shape[1] // 2 * 2].reshape(len(z), -1, 2).mean(axis=2)
     return z.astype(np.float32)
 
 
