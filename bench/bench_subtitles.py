@@ -65,7 +65,7 @@ def main() -> int:
             errs = errors(found, reference)
             by_method.setdefault(f"made {language}, {method}", []).extend(errs)
             rows.append((f"TTS {language} ({speech.voice})", method, len(sentences), np.median(errs), max(errs)))
-    print(f"| clip | method | lines | median error s | max error s |\n|---|---|---|---|---|")
+    print("| clip | method | lines | median error s | max error s |\n|---|---|---|---|---|")
     for name, method, n, med, top in rows:
         print(f"| {name} | {method} | {n} | {med:.2f} | {top:.2f} |")
     print("\n| set | boundaries | median s | max s | within 0.5 s |\n|---|---|---|---|---|")
