@@ -338,3 +338,14 @@ def test_serve_heygem_ai_process(tmp_path):
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert f"video service on :{ports[1]}, voice service on :{ports[2]}" in output
+
+
+def test_client_ports_refuse_rebound_host_names_and_other_sites(backend):
+    """Loopback-bound, both client ports answer only loopback Host names (DNS rebinding) and refuse
+    requests a page from another site makes the browser send."""
+    speak = {"text": "hello", "format": "wav"}
+    assert backend.tts.post("/v1/invoke", json=speak, headers={"Host": "evil.example"}).status_code in (400, 403, 421)
+    assert backend.video.get("/easy/query?code=x", headers={"Host": "evil.example"}).status_code in (400, 403, 421)
+    refused = backend.tts.post("/v1/invoke", json=speak, headers={"Origin": "http://evil.example"})
+    assert refused.status_code == 403
+    assert backend.tts.post("/v1/invoke", json=speak).status_code == 200  # the client sends no Origin
