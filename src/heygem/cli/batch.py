@@ -7,10 +7,8 @@ each finished video to DIR under its download name (service/naming.py), subtitle
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,13 +44,10 @@ def target_stems(jobs, out_dir: Path) -> dict[str, str]:
 
 
 def copy_result(source: Path, target: Path) -> None:
-    # Temp name + rename: DIR never shows half a video either.
-    part = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.part")
-    try:
+    from ..media.checks import written_whole
+
+    with written_whole(target) as part:  # DIR never shows half a video either
         shutil.copyfile(source, part)
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,8 +1,12 @@
-"""Input and output path checks shared by decode and encode: fail early, name the file."""
+"""Input and output path checks shared by decode and encode: fail early, name the file; and how
+output files are written whole."""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError, OutputError
@@ -35,3 +39,15 @@ def output_file(path: str | os.PathLike) -> Path:
     if not os.access(folder, os.W_OK):
         raise OutputError(f"output folder is not writable: {folder}")
     return p
+
+
+@contextmanager
+def written_whole(target: Path) -> Iterator[Path]:
+    """A temporary path beside `target` to write to: renamed onto `target` when the block ends
+    without an error (so a reader never sees half a file), removed otherwise."""
+    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        yield part
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)

@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 from ..errors import OutputError
+from ..media.checks import written_whole
 
 
 def deliver(output: Path, target: Path) -> Path:
     """Put a copy of `output` at `target` (a hard link when both are on one disk); returns `target`."""
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(output, part)  # no second copy of the bytes on the same file system
-        except OSError:
-            shutil.copyfile(output, part)
-        os.replace(part, target)
+        with written_whole(target) as part:
+            try:
+                os.link(output, part)  # no second copy of the bytes on the same file system
+            except OSError:
+                shutil.copyfile(output, part)
     except OSError as exc:
         raise OutputError(f"cannot deliver the result to {target}: {exc.strerror or exc}") from exc
-    finally:
-        part.unlink(missing_ok=True)
     return target

@@ -7,12 +7,11 @@ Member names come from service/naming.py (result_files).
 
 from __future__ import annotations
 
-import os
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..media.checks import written_whole
 from ..units import MB
 
 CHUNK = MB
@@ -43,14 +42,9 @@ def stream_zip(files: list[tuple[str, Path]]) -> Iterator[bytes]:
 
 def write_zip(files: list[tuple[str, Path]], target: Path) -> Path:
     """Write the zip of `files` to `target` (under a temporary name, then renamed); returns target."""
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with part.open("wb") as out:
-            for chunk in stream_zip(files):
-                out.write(chunk)
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
+    with written_whole(target) as part, part.open("wb") as out:
+        for chunk in stream_zip(files):
+            out.write(chunk)
     return target
 
 

@@ -7,7 +7,7 @@ pipeline's step).
 """
 
 from .cues import Cue, Phrase, build_cues
-from .formats import MODES, sidecar_path, to_srt, to_vtt
+from .formats import sidecar_path, to_srt, to_vtt
 from .timing import phrases_for, save_phrases
 
-__all__ = ["MODES", "Cue", "Phrase", "build_cues", "phrases_for", "save_phrases", "sidecar_path", "to_srt", "to_vtt"]
+__all__ = ["Cue", "Phrase", "build_cues", "phrases_for", "save_phrases", "sidecar_path", "to_srt", "to_vtt"]

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 from ..errors import OutputError
-from ..options import SUBTITLE_MODES
+from ..media.checks import written_whole
 from .cues import Cue
-
-MODES = SUBTITLE_MODES
-"""What `--subtitles` accepts (defined with the options)."""
 
 
 def sidecar_format(mode: str) -> str | None:
@@ -44,12 +40,9 @@ def write(cues: list[Cue], path: str | os.PathLike[str], fmt: str) -> Path:
     """Write cues as `fmt` ("srt" or "vtt") to path via a temporary name (never half a file)."""
     target = Path(path)
     text = to_srt(cues) if fmt == "srt" else to_vtt(cues)
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        part.write_text(text, encoding="utf-8")
-        os.replace(part, target)
+        with written_whole(target) as part:
+            part.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"cannot write subtitles to {target}: {exc}") from exc
-    finally:
-        part.unlink(missing_ok=True)
     return target

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..options import SUBTITLE_MODES
 from . import formats
 from .cues import Cue, build_cues
 from .timing import phrases_for
@@ -30,8 +31,8 @@ class SubtitleStep:
 
         Raises InputError for an unknown mode or audio whose words cannot be timed without a script.
         """
-        if mode not in formats.MODES:
-            raise InputError(f"subtitles must be one of {', '.join(formats.MODES)}, got {mode!r}")
+        if mode not in SUBTITLE_MODES:
+            raise InputError(f"subtitles must be one of {', '.join(SUBTITLE_MODES)}, got {mode!r}")
         if mode == "none":
             return None
         cues = build_cues(phrases_for(audio, samples, script))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..media.checks import written_whole
 from ..tts.text import detect_language
 from . import align
 from .cues import Phrase
@@ -40,9 +41,8 @@ def save_phrases(phrases: tuple[tuple[float, float, str], ...] | None, audio: st
     if not phrases:
         return
     target = phrases_path(audio)
-    part = target.with_name(f".{target.name}.part")
-    part.write_text(json.dumps([[s, e, t] for s, e, t in phrases], ensure_ascii=False), encoding="utf-8")
-    os.replace(part, target)
+    with written_whole(target) as part:
+        part.write_text(json.dumps([[s, e, t] for s, e, t in phrases], ensure_ascii=False), encoding="utf-8")
 
 
 def load_phrases(audio: str | os.PathLike[str]) -> list[Phrase] | None:

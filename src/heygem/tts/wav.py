@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import OutputError
+from ..media.checks import written_whole
 from .types import Speech
 
 
@@ -18,12 +19,10 @@ def write_wav(speech: Speech, path: str | os.PathLike[str]) -> Path:
     Written to a temporary name and renamed, so a reader never sees half a file.
     """
     target = Path(path)
-    tmp = target.with_name(target.name + ".part")
     try:
-        _write(speech, str(tmp))
-        os.replace(tmp, target)
+        with written_whole(target) as part:
+            _write(speech, str(part))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write speech to {target}: {exc}") from exc
     return target
 

@@ -15,6 +15,7 @@ from typing import Sequence
 
 from ..config import Settings
 from ..errors import InputError
+from ..media.checks import written_whole
 from ..options import GenerateOptions
 from ..service import BatchRequest, Job, JobNotFound, JobRequest, JobService, JobStatus, SystemInfo
 from ..service.naming import result_files, result_name
@@ -272,10 +273,8 @@ def named_output(settings: Settings, job: Job) -> Path | None:
         if link.exists() and os.stat(link).st_ino == os.stat(job.output).st_ino:
             return link
         link.parent.mkdir(parents=True, exist_ok=True)
-        part = link.with_name(f".{link.name}.part")
-        part.unlink(missing_ok=True)
-        os.link(job.output, part)
-        part.replace(link)  # atomic, also over a link to an older output of the same job
+        with written_whole(link) as part:  # atomic, also over a link to an older output of the same job
+            os.link(job.output, part)
         _link_subtitles(job, link)
         return link
     except OSError:
@@ -286,11 +285,8 @@ def _link_subtitles(job: Job, video_link: Path) -> None:
     """The job's subtitle file beside its readable-name video link, same stem."""
     if job.subtitles is None or not job.subtitles.is_file():
         return
-    link = video_link.with_suffix(job.subtitles.suffix)
-    part = link.with_name(f".{link.name}.part")
-    part.unlink(missing_ok=True)
-    os.link(job.subtitles, part)
-    part.replace(link)
+    with written_whole(video_link.with_suffix(job.subtitles.suffix)) as part:
+        os.link(job.subtitles, part)
 
 
 def named_subtitles(video_link: Path | None, job: Job) -> Path | None:
