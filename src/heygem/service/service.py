@@ -149,9 +149,7 @@ class JobService:
             video = self._store_video(request.video, stored)
             audio = self._store_audio(request.audio, stored)
             job = self._new_job(video, audio, options, None, request.name, request.text, request.voice,
-                                request.job_id)
-            if request.deliver_to is not None:
-                job = dataclasses.replace(job, inputs=dataclasses.replace(job.inputs, deliver_to=request.deliver_to))
+                                request.job_id, request.deliver_to)
             self._add([job])
         return job
 
@@ -262,9 +260,9 @@ class JobService:
 
     def _new_job(self, video: tuple[Path, str], audio: tuple[Path | None, str | None], options: GenerateOptions,
                  batch_id: str | None, name: str | None, text: str | None, voice: str | None,
-                 job_id: str | None) -> Job:
+                 job_id: str | None, deliver_to: Path | None = None) -> Job:
         inputs = JobInputs(video=video[0], audio=audio[0], video_name=video[1], audio_name=audio[1],
-                           text=text if audio[0] is None else None, voice=voice)
+                           text=text if audio[0] is None else None, voice=voice, deliver_to=deliver_to)
         return Job(
             id=job_id or uuid.uuid4().hex, batch_id=batch_id,
             name=name or f"{_stem(video[1], 'video')} + {_stem(audio[1], 'text')}",
