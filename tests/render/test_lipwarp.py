@@ -114,7 +114,7 @@ def test_a_closed_real_mouth_opens_measurably():
     with FaceLandmarker(static_images=True) as landmarker:
         landmarks = landmarker.detect(image)
         closed = mouth_descriptor(landmarks)[0]
-        opened = composite(image, landmarks, image, np.zeros(2), landmarks, "cpu", 0.1)
+        opened = composite(image, landmarks, image, np.zeros(2), landmarks, 0.1)
         assert mouth_descriptor(landmarker.detect(opened))[0] > closed + 0.05
     top = int(landmarks[[2, 98, 327], 1].min())
     assert np.array_equal(opened[:top], image[:top])

@@ -105,7 +105,6 @@ def composite(
     donor_crop: np.ndarray,
     crop_origin: np.ndarray,
     donor_landmarks: np.ndarray,
-    device: str = "cpu",
     lip_shift: float = 0.0,
     donor_parting: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -113,8 +112,8 @@ def composite(
     crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels.
     lip_shift (inter-ocular units) opens (+) or closes (-) the donor's mouth that much further.
     donor_parting: the donor's parting_row in its crop, where the caller keeps it per donor (it
-    depends on the donor alone). Only the blended box is computed (float32, OpenCV); device is
-    accepted for the engine interface."""
+    depends on the donor alone). Only the blended box is computed (float32, OpenCV, on the CPU:
+    a box this small is not worth a GPU round trip)."""
     donor_to_base = fit_affine(donor_landmarks[list(STABLE_POINTS), :2], base_landmarks[list(STABLE_POINTS), :2])
     base_poly = lower_face_polygon(base_landmarks)
     donor_poly = apply_affine(donor_to_base, lower_face_polygon(donor_landmarks))

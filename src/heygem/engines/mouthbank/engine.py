@@ -56,7 +56,7 @@ class MouthBankEngine(Engine):
             if shift and donor not in self.partings:
                 self.partings[donor] = parting_row(crop, template.landmarks[donor][:, :2] - origin)
             out.append(composite(
-                frame, template.landmarks[base_index], crop, origin, template.landmarks[donor], self.device, shift,
+                frame, template.landmarks[base_index], crop, origin, template.landmarks[donor], shift,
                 self.partings.get(donor),
             ))
         return out
