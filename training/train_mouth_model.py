@@ -4,9 +4,12 @@
 
 Per clip: the project's own face analysis gives the mouth descriptor of every frame (cached under
 training/.cache, git-ignored, so reruns take seconds), the clip's own soundtrack gives the audio
-features at the video frame rate. Each feature set (loudness; + log-mel; + decoded phone classes) is
-scored leave one speaker out: the ridge penalty is chosen by an inner leave-one-speaker-out on the
-training speakers only, the held-out speaker never contributes to anything it is scored with.
+features at the video frame rate. Each feature set (loudness; + log-mel; + decoded phone classes; + the
+phones themselves) is scored leave one speaker out: the ridge penalty and the width of the smoothing
+over time are chosen by an inner leave-one-speaker-out on the training speakers only, the held-out
+speaker never contributes to anything it is scored with. Training speakers are also heard with
+their spectrum warped by WARPS (vocal-tract-length perturbation); held-out speakers are scored on
+their real voice.
 The best feature set is refitted on every shippable clip and written to
 src/heygem/motion/mouth_general.npz, with a record (data list with sha256, settings, validation)
 in mouth_general.json beside it.
@@ -29,7 +32,7 @@ import time
 # One BLAS thread: the problems are small, and threads fighting over a busy machine cost minutes.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -44,7 +47,12 @@ from heygem.motion.general import CONTEXT, FEATURE_SETS, WEIGHTS, GeneralModel, 
 from heygem.types import AudioAnalysis  # noqa: E402
 
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
-AUDIO_CACHE_VERSION = 2  # 2: phones from a fresh decoder per clip (1 reused one across clips)
+SMOOTHING_S = (0.0, 0.04, 0.06, 0.08, 0.12)
+"""Gaussian widths (sigma, seconds) tried for smoothing the predictions over time."""
+WARPS = (0.9, 1.1)
+"""Frequency-axis scales of the augmented copies of each training clip: voices with a vocal tract
+about 10% longer or shorter. 0.9/1.1 and 0.85/0.92/1.08/1.15 validated alike (0.395, 0.393)."""
+AUDIO_CACHE_VERSION = 3  # 3: phones (not only their classes) and warped log-mel; 2: a fresh decoder per clip
 SEED = 0  # nothing here is random; kept in the record so a future stochastic learner states its seed
 
 
@@ -56,8 +64,10 @@ class Clip:
     use: str
     sha256: str
     shippable: bool
+    fps: float
     targets: np.ndarray  # (n, D) descriptors in per-clip standard units
     features: dict[str, np.ndarray]  # feature set -> (n, F)
+    warped: dict[str, list[np.ndarray]]  # feature set -> the same features of each WARPS voice (training only)
 
 
 def _standardise(mouth: np.ndarray) -> np.ndarray:
@@ -67,24 +77,29 @@ def _standardise(mouth: np.ndarray) -> np.ndarray:
     return ((filled - filled.mean(axis=0)) / (filled.std(axis=0) + 1e-6)).astype(np.float32)
 
 
-def _audio(clip: Path, sha256: str, fps: Fraction, cache: Path) -> tuple[AudioAnalysis, np.ndarray]:
-    """The clip's soundtrack analysed at its frame rate, and its phone classes (cached)."""
-    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
-    from heygem.analysis.phones import viseme_shares
+def _audio(clip: Path, sha256: str, fps: Fraction, cache: Path) -> tuple[AudioAnalysis, np.ndarray, list[np.ndarray]]:
+    """The clip's soundtrack analysed at its frame rate, its phone shares, and its log-mel with
+    the spectrum warped by each of WARPS (cached)."""
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio, log_mel, per_video_frame
+    from heygem.analysis.phones import phone_shares
     from heygem.media.decode import load_soundtrack
 
     path = cache / "audio" / f"{sha256}-v{AUDIO_CACHE_VERSION}.npz"
+    warp_keys = [f"mel_warp_{w:g}" for w in WARPS]
     if path.exists():
         with np.load(path) as d:
-            audio = AudioAnalysis(np.zeros(0, np.float32), SAMPLE_RATE, fps, len(d["loudness"]),
-                                  d["loudness"], d["speech"], d["features"])
-            return audio, d["visemes"]
+            if all(k in d for k in warp_keys):
+                audio = AudioAnalysis(np.zeros(0, np.float32), SAMPLE_RATE, fps, len(d["loudness"]),
+                                      d["loudness"], d["speech"], d["features"])
+                return audio, d["phones"], [d[k] for k in warp_keys]
     samples = load_soundtrack(clip, SAMPLE_RATE)
     audio = analyze_audio(samples, fps)
-    visemes = viseme_shares(samples, fps, audio.frame_count)
+    phones = phone_shares(samples, fps, audio.frame_count)
+    warped = [per_video_frame(log_mel(samples, warp=w), fps, audio.frame_count) for w in WARPS]
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, loudness=audio.loudness, speech=audio.speech, features=audio.features, visemes=visemes)
-    return audio, visemes
+    np.savez(path, loudness=audio.loudness, speech=audio.speech, features=audio.features, phones=phones,
+             **dict(zip(warp_keys, warped)))
+    return audio, phones, warped
 
 
 def load_clips(devset: Path, cache: Path, only: set[str] | None = None) -> list[Clip]:
@@ -101,27 +116,32 @@ def load_clips(devset: Path, cache: Path, only: set[str] | None = None) -> list[
         path = devset / row["file"]
         started = time.perf_counter()
         face = load_or_analyze(path, settings)
-        audio, visemes = _audio(path, face.sha256, face.video.fps, cache)
+        audio, phones, warped_mels = _audio(path, face.sha256, face.video.fps, cache)
         n = min(face.frame_count, audio.frame_count)
         valid = face.has_face[:n] & np.all(np.isfinite(face.mouth[:n, :-1]), axis=1)
-        features = {name: frame_features(audio, name, visemes)[:n][valid] for name in FEATURE_SETS}
+        features = {name: frame_features(audio, name, phones)[:n][valid] for name in FEATURE_SETS}
+        warped = {name: [frame_features(replace(audio, features=mel), name, phones)[:n][valid] for mel in warped_mels]
+                  for name in FEATURE_SETS}
         clips.append(Clip(row["file"], row["speaker"], row["language"], row["use"], face.sha256,
                           shippable=row["use"] == "train+validate" and face.sha256 not in smoke,
-                          targets=_standardise(face.mouth[:n][valid]), features=features))
+                          fps=float(face.video.fps), targets=_standardise(face.mouth[:n][valid]),
+                          features=features, warped=warped))
         print(f"  {row['file']:<28} {valid.sum():5d} frames  {time.perf_counter() - started:5.1f} s", flush=True)
     return clips
 
 
 class Pool:
     """Per-speaker sufficient statistics of [x, 1] (weighted), so any set of training speakers
-    gives its standardised ridge problem without touching the frames again."""
+    gives its standardised ridge problem without touching the frames again. A speaker's statistics
+    hold their real voice and its warped copies."""
 
     def __init__(self, clips: list[Clip], feature_set: str):
         self.speakers = sorted({c.speaker for c in clips})
         self.gram, self.cross = {}, {}
         for s in self.speakers:
-            x = np.concatenate([c.features[feature_set] for c in clips if c.speaker == s]).astype(np.float64)
-            y = np.concatenate([c.targets for c in clips if c.speaker == s]).astype(np.float64)
+            mine = [c for c in clips if c.speaker == s]
+            x = np.concatenate([x for c in mine for x in [c.features[feature_set], *c.warped[feature_set]]]).astype(np.float64)
+            y = np.concatenate([c.targets for c in mine for _ in range(1 + len(WARPS))]).astype(np.float64)
             x1 = np.concatenate([x, np.ones((len(x), 1))], axis=1) / np.sqrt(len(x))  # each speaker weighs the same
             self.gram[s], self.cross[s] = x1.T @ x1, x1.T @ (y / np.sqrt(len(x)))
 
@@ -153,33 +173,47 @@ def _r(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def _smoothed(predicted: np.ndarray, seconds: float, fps: float) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(predicted, seconds * fps, axis=0) if seconds > 0 else predicted
+
+
 def _speaker_scores(pool: Pool, clips: list[Clip], feature_set: str, train: list[str], held: list[str], alpha: float) -> dict[str, np.ndarray]:
-    """Held-out speaker -> r per descriptor column (mean over the speaker's clips)."""
+    """Held-out speaker -> (len(SMOOTHING_S), D) r per smoothing width and descriptor column
+    (mean over the speaker's clips)."""
     out = {}
     for s in held:
         fitted = pool.fit([t for t in train if t != s], alpha)
-        per_clip = [[_r(_predict(fitted, c.features[feature_set])[:, d], c.targets[:, d]) for d in range(c.targets.shape[1])]
-                    for c in clips if c.speaker == s]
+        per_clip = []
+        for c in clips:
+            if c.speaker == s:
+                predicted = _predict(fitted, c.features[feature_set])
+                per_clip.append([[_r(p[:, d], c.targets[:, d]) for d in range(c.targets.shape[1])]
+                                 for p in (_smoothed(predicted, w, c.fps) for w in SMOOTHING_S)])
         out[s] = np.mean(per_clip, axis=0)
     return out
 
 
-def choose_alpha(pool: Pool, clips: list[Clip], feature_set: str, train: list[str]) -> float:
-    """The penalty with the best mean opening r, leave one speaker out among `train` only."""
-    scores = [np.mean([r[0] for r in _speaker_scores(pool, clips, feature_set, train, train, a).values()]) for a in ALPHAS]
-    return ALPHAS[int(np.argmax(scores))]
+def choose_settings(pool: Pool, clips: list[Clip], feature_set: str, train: list[str]) -> tuple[float, float]:
+    """(penalty, smoothing width) with the best mean opening r, leave one speaker out among `train` only."""
+    scores = np.array([np.mean([r[:, 0] for r in _speaker_scores(pool, clips, feature_set, train, train, a).values()], axis=0)
+                       for a in ALPHAS])  # (alphas, widths)
+    a, w = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    return ALPHAS[a], SMOOTHING_S[w]
 
 
 def leave_one_speaker_out(clips: list[Clip], feature_set: str) -> dict:
-    """Every speaker scored by a model that never saw them, its penalty chosen without them too."""
+    """Every speaker scored by a model that never saw them, its settings chosen without them too."""
     pool = Pool(clips, feature_set)
     train = sorted({c.speaker for c in clips if c.shippable})
-    scores, alphas = {}, {}
+    scores, settings = {}, {}
     for s in pool.speakers:
         inner = [t for t in train if t != s]
-        alphas[s] = choose_alpha(pool, clips, feature_set, inner)
-        scores[s] = _speaker_scores(pool, clips, feature_set, inner + [s], [s], alphas[s])[s]
-    return {"scores": scores, "alphas": alphas}
+        settings[s] = choose_settings(pool, clips, feature_set, inner)
+        alpha, width = settings[s]
+        scores[s] = _speaker_scores(pool, clips, feature_set, inner + [s], [s], alpha)[s][SMOOTHING_S.index(width)]
+    return {"scores": scores, "settings": settings}
 
 
 def summary(clips: list[Clip], scores: dict[str, np.ndarray], column: int = 0) -> dict[str, float]:
@@ -206,10 +240,10 @@ def print_table(clips: list[Clip], results: dict[str, dict]) -> None:
 
 def fit_final(clips: list[Clip], feature_set: str, speakers: list[str]) -> tuple[GeneralModel, float]:
     pool = Pool(clips, feature_set)
-    alpha = choose_alpha(pool, clips, feature_set, speakers)
+    alpha, width = choose_settings(pool, clips, feature_set, speakers)
     weights, mean, std = pool.fit(speakers, alpha)
     model = GeneralModel(feature_set, weights.astype(np.float32), mean.astype(np.float32),
-                         std.astype(np.float32), MOUTH_NAMES)
+                         std.astype(np.float32), MOUTH_NAMES, width)
     return model, alpha
 
 
@@ -246,15 +280,17 @@ def main(argv: list[str] | None = None) -> int:
             fit_final(clips, best, [t for t in shippable if t != s])[0].save(args.held_out / f"{s}.npz")
     record = {
         "command": "python training/train_mouth_model.py" + (" --clips " + " ".join(args.clips) if args.clips else ""),
-        "model": {"kind": "ridge", "feature_set": best, "alpha": alpha, "context_frames": list(CONTEXT),
+        "model": {"kind": "ridge", "feature_set": best, "alpha": alpha, "smoothing_s": model.smoothing_s,
+                  "context_frames": list(CONTEXT), "smoothing_grid_s": list(SMOOTHING_S),
+                  "augmentation": f"each training clip also with its log-mel filterbank warped by {list(WARPS)}",
                   "targets": list(MOUTH_NAMES), "target_units": "per-clip standard units",
                   "speaker_weighting": "every speaker weighs the same", "seed": SEED,
                   "penalty_grid": list(ALPHAS), "weights_file": args.out.name,
                   "weights_bytes": args.out.stat().st_size},
         "validation": {
-            "protocol": "leave one speaker out; penalty chosen by an inner leave-one-speaker-out over the "
-                        "training speakers; r of each descriptor column, lag 0, mean over the speaker's clips, "
-                        "then over speakers",
+            "protocol": "leave one speaker out; penalty and smoothing width chosen by an inner "
+                        "leave-one-speaker-out over the training speakers; r of each descriptor column, lag 0, "
+                        "mean over the speaker's clips, then over speakers",
             "results": {name: {column: summary(clips, res["scores"], MOUTH_NAMES.index(column))
                                for column in ("open", "width", "round")}
                         for name, res in results.items()},
@@ -267,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     record_path = args.out.with_suffix(".json")
     record_path.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"\nshipped: {best}, alpha {alpha:g}, trained on {len(shippable)} speakers -> {args.out} "
+    print(f"\nshipped: {best}, alpha {alpha:g}, smoothing {model.smoothing_s:g} s, trained on {len(shippable)} speakers -> {args.out} "
           f"({args.out.stat().st_size / 1024:.0f} KiB), record {record_path.name}; {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from heygem.analysis.mouth import MOUTH_NAMES
-from heygem.analysis.phones import VISEMES
+from heygem.analysis.phones import PHONES, VISEMES, visemes_of
 from heygem.errors import EngineUnavailable
 from heygem.motion import general
 from heygem.motion.calibration import quantile_match
@@ -30,10 +30,31 @@ def test_the_shipped_weights_load_and_fit_the_features():
     model = general.load()
     assert model.feature_set in general.FEATURE_SETS and model.names == MOUTH_NAMES
     audio = _audio()
-    features = general.frame_features(audio, model.feature_set, np.zeros((audio.frame_count, len(VISEMES)), np.float32))
+    features = general.frame_features(audio, model.feature_set, np.zeros((audio.frame_count, len(PHONES)), np.float32))
     assert features.shape[1] == len(model.feature_mean) == model.weights.shape[0] - 1
     predicted = model.predict_features(features)
     assert predicted.shape == (audio.frame_count, len(MOUTH_NAMES)) and np.isfinite(predicted).all()
+    # the shipped smoothing over time calms frame-to-frame changes and keeps the frame count
+    smoothed = model.smooth(predicted, float(audio.fps))
+    assert smoothed.shape == predicted.shape
+    if model.smoothing_s > 0:
+        assert np.abs(np.diff(smoothed[:, 0], 2)).mean() < np.abs(np.diff(predicted[:, 0], 2)).mean()
+
+
+def test_phone_shares_pool_into_their_mouth_shape_classes():
+    shares = np.eye(len(PHONES), dtype=np.float32)
+    classes = visemes_of(shares)
+    assert classes.shape == (len(PHONES), len(VISEMES)) and np.allclose(classes.sum(axis=1), 1.0)
+    assert classes[PHONES.index("M"), list(VISEMES).index("lips_closed")] == 1.0
+
+
+def test_a_warped_filterbank_hears_a_tone_higher_like_a_shorter_vocal_tract():
+    from heygem.analysis.audio import log_mel
+
+    tone = np.sin(2 * np.pi * 3000 * np.arange(16000) / 16000).astype(np.float32)
+    band = lambda warp: int(np.argmax(log_mel(tone, warp=warp).mean(axis=0)))  # noqa: E731
+    assert band(0.9) < band(1.0) < band(1.1)
+    assert np.array_equal(log_mel(tone), log_mel(tone, warp=1.0))
 
 
 def test_the_training_record_hashes_its_data_and_keeps_non_commercial_clips_out():

@@ -35,28 +35,30 @@ def frame_loudness(samples: np.ndarray, sample_rate: int, fps: Fraction, count: 
     return (10 * np.log10(mean + 1e-10)).astype(np.float32)
 
 
-@lru_cache(maxsize=2)
-def _mel_filters(bands: int = MEL_BANDS, fmin: float = 60.0, fmax: float = 7600.0) -> np.ndarray:
-    """Triangular filters on the HTK mel scale, (bands, N_FFT // 2 + 1)."""
+@lru_cache(maxsize=4)
+def _mel_filters(bands: int = MEL_BANDS, fmin: float = 60.0, fmax: float = 7600.0, warp: float = 1.0) -> np.ndarray:
+    """Triangular filters on the HTK mel scale, (bands, N_FFT // 2 + 1); warp != 1 scales the
+    frequency axis (a voice with a vocal tract that much longer or shorter, for training)."""
     mel = lambda f: 2595 * np.log10(1 + f / 700)  # noqa: E731
     hz = lambda m: 700 * (10 ** (m / 2595) - 1)  # noqa: E731
     edges = hz(np.linspace(mel(fmin), mel(fmax), bands + 2))
-    bins = np.fft.rfftfreq(N_FFT, 1 / SAMPLE_RATE)
+    bins = np.fft.rfftfreq(N_FFT, 1 / SAMPLE_RATE) * warp
     lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     rising = (bins - lower) / (centre - lower)
     falling = (upper - bins) / (upper - centre)
     return np.maximum(0, np.minimum(rising, falling)).astype(np.float32)
 
 
-def log_mel(samples: np.ndarray, block: int = 3000) -> np.ndarray:
+def log_mel(samples: np.ndarray, block: int = 3000, warp: float = 1.0) -> np.ndarray:
     """(frames at 100 Hz, MEL_BANDS) log mel energies of 16 kHz audio; frame k is centred at k * 10 ms.
-    Computed in blocks of `block` frames (30 s) in float32 so memory stays flat for long audio."""
+    Computed in blocks of `block` frames (30 s) in float32 so memory stays flat for long audio.
+    warp: frequency-axis scale of the filters (see _mel_filters)."""
     from scipy import fft
 
     padded = np.pad(samples.astype(np.float32), (WINDOW // 2, WINDOW // 2 + HOP))
     count = max(1, (len(padded) - WINDOW) // HOP + 1)
     window = np.hanning(WINDOW).astype(np.float32)
-    filters = _mel_filters().T
+    filters = _mel_filters(warp=warp).T
     out = np.empty((count, MEL_BANDS), np.float32)
     for start in range(0, count, block):
         stop = min(start + block, count)

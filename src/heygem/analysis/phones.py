@@ -5,7 +5,8 @@ pocketsphinx wheel, BSD licence) needs no transcript and no language: it labels 
 audio with the closest English phone. On other languages the labels are approximations, but
 pauses, lip closures (p/b/m), rounding (oo/w) and open vowels still come out where they are
 heard, which is what a mouth needs. Phones are pooled into a few mouth-shape classes (visemes),
-so one mislabelled phone of a class costs nothing.
+so one mislabelled phone of a class costs nothing; the general model also gets the phones
+themselves, which let it learn differences inside a class where the data shows them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ VISEMES: dict[str, tuple[str, ...]] = {
 }
 """Mouth-shape classes of the decoder's phones; a phone not listed counts as silence."""
 CLASS_OF = {phone: i for i, phones in enumerate(VISEMES.values()) for phone in phones}
+PHONES = ("SIL",) + tuple(phone for phones in list(VISEMES.values())[1:] for phone in phones)
+"""The phones as features: the decoder's silence and noise labels (and any unlisted phone) are one."""
+PHONE_INDEX = {phone: PHONES.index(phone) if phone in PHONES else 0 for phone in CLASS_OF}
 SEGMENT_HZ = 100  # the decoder's frame rate
 
 
@@ -61,13 +65,26 @@ def phone_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
     return [(seg.word, seg.start_frame, seg.end_frame) for seg in decoder.seg()]
 
 
-def viseme_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
-    """(count, len(VISEMES)) float32: the share of each video frame's span spent in each class."""
+def phone_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
+    """(count, len(PHONES)) float32: the share of each video frame's span spent in each phone."""
     from .audio import per_video_frame
 
     hundredths = max(1, int(np.ceil(len(samples) / 16000 * SEGMENT_HZ)))
     labels = np.zeros(hundredths, np.int64)  # silence where the decoder says nothing
     for phone, first, last in phone_segments(samples):
-        labels[first : last + 1] = CLASS_OF.get(phone, 0)
-    one_hot = np.eye(len(VISEMES), dtype=np.float32)[labels]
+        labels[first : last + 1] = PHONE_INDEX.get(phone, 0)
+    one_hot = np.eye(len(PHONES), dtype=np.float32)[labels]
     return per_video_frame(one_hot, fps, count)
+
+
+def visemes_of(phones: np.ndarray) -> np.ndarray:
+    """(n, len(PHONES)) phone shares -> (n, len(VISEMES)) mouth-shape class shares."""
+    membership = np.zeros((len(PHONES), len(VISEMES)), np.float32)
+    for i, phone in enumerate(PHONES):
+        membership[i, CLASS_OF[phone]] = 1.0
+    return phones @ membership
+
+
+def viseme_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
+    """(count, len(VISEMES)) float32: the share of each video frame's span spent in each class."""
+    return visemes_of(phone_shares(samples, fps, count))
