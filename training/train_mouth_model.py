@@ -52,7 +52,7 @@ SMOOTHING_S = (0.0, 0.04, 0.06, 0.08, 0.12)
 WARPS = (0.9, 1.1)
 """Frequency-axis scales of the augmented copies of each training clip: voices with a vocal tract
 about 10% longer or shorter. 0.9/1.1 and 0.85/0.92/1.08/1.15 validated alike (0.395, 0.393)."""
-AUDIO_CACHE_VERSION = 3  # 3: phones (not only their classes) and warped log-mel; 2: a fresh decoder per clip
+AUDIO_CACHE_VERSION = 4  # 4: noise phones apart from silence; 3: phones and warped log-mel; 2: a fresh decoder per clip
 SEED = 0  # nothing here is random; kept in the record so a future stochastic learner states its seed
 
 
@@ -227,13 +227,13 @@ def summary(clips: list[Clip], scores: dict[str, np.ndarray], column: int = 0) -
 def print_table(clips: list[Clip], results: dict[str, dict]) -> None:
     languages = sorted({c.language for c in clips})
     counts = {lang: len({c.speaker for c in clips if c.language == lang}) for lang in languages}
-    head = f"{'features':<12} {'column':<7} {'mean':>6} " + " ".join(f"{f'{lang}({counts[lang]})':>7}" for lang in languages)
+    head = f"{'features':<15} {'column':<7} {'mean':>6} " + " ".join(f"{f'{lang}({counts[lang]})':>7}" for lang in languages)
     print(head)
     print("-" * len(head))
     for name, result in results.items():
         for column in ("open", "width", "round"):
             s = summary(clips, result["scores"], MOUTH_NAMES.index(column))
-            print(f"{name:<12} {column:<7} {s['mean']:6.3f} " + " ".join(f"{s[lang]:7.3f}" for lang in languages))
+            print(f"{name:<15} {column:<7} {s['mean']:6.3f} " + " ".join(f"{s[lang]:7.3f}" for lang in languages))
     print("r: Pearson correlation with the real video's descriptor, lag 0, mean over speakers "
           "(each held out of training and of the penalty choice); (n) speakers per language")
 

