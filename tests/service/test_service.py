@@ -2,12 +2,12 @@
 
 import logging
 import threading
-import time
 from pathlib import Path
 
 import av
 import pytest
 from mediafactory import speechlike, write_audio
+from polling import wait_for
 
 from heygem import selftest
 from heygem.errors import EngineUnavailable, InputError
@@ -26,16 +26,6 @@ def slow(delay: float = 0.1, batch: int = 1) -> GenerateOptions:
 def frames(path) -> int:
     with av.open(str(path)) as container:
         return sum(1 for _ in container.decode(video=0))
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 def test_a_job_runs_to_a_complete_output(make_service, media, settings):
