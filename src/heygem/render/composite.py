@@ -125,11 +125,6 @@ class Placement:
         return None if x1 - x0 < 8 or y1 - y0 < 8 else box
 
 
-def blend_box(base_landmarks: np.ndarray, donor_landmarks: np.ndarray, width: int, height: int) -> Box | None:
-    """The box of a width x height base frame that composite() changes (None: it changes nothing)."""
-    return Placement.of(base_landmarks, donor_landmarks).box((0, 0, width, height))
-
-
 def composite(
     base: np.ndarray,
     base_landmarks: np.ndarray,
@@ -139,6 +134,7 @@ def composite(
     lip_shift: float = 0.0,
     donor_parting: np.ndarray | None = None,
     base_origin: tuple[int, int] = (0, 0),
+    place: Placement | None = None,
 ) -> np.ndarray:
     """The base frame (RGB uint8) with the donor's lower face blended in; the donor is given as a
     crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels.
@@ -146,9 +142,10 @@ def composite(
     landmarks stay in whole-frame pixels): the result is then exactly that piece of the whole
     frame's result. lip_shift (inter-ocular units) opens (+) or closes (-) the donor's mouth that
     much further. donor_parting: the donor's parting_row in its crop, where the caller keeps it per
-    donor (it depends on the donor alone). Only the blended box is computed (float32, OpenCV, on
+    donor (it depends on the donor alone); place: Placement.of the two landmark sets, where the
+    caller has it already. Only the blended box is computed (float32, OpenCV, on
     the CPU: a box this small is not worth a GPU round trip)."""
-    place = Placement.of(base_landmarks, donor_landmarks)
+    place = place or Placement.of(base_landmarks, donor_landmarks)
     donor_to_base, feather = place.donor_to_base, place.feather
     ox, oy = base_origin
     box = place.box((ox, oy, ox + base.shape[1], oy + base.shape[0]))

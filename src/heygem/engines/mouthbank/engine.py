@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import InputError, NoFaceError
-from ...render.composite import blend_box, composite
+from ...render.composite import Placement, composite
 from ...render.lipwarp import effective_shift, parting_row
 from ...types import Box, CancelCheck, ProgressCallback, never_cancel, no_progress
 from ..base import Engine, FrameBatch, RenderJob
@@ -43,6 +43,7 @@ class MouthBankEngine(Engine):
         self.lip_shifts = effective_shift(job.plan.mouth_targets[:, 0], template.mouth[self.donors, 0], job.plan.mouth_active)
         self.bank = load_or_build(template, progress, should_cancel)
         self.partings: dict[int, np.ndarray] = {}  # donor -> where its mouth parts: the same each time it is shown
+        self.placed: dict[int, Placement] = {}  # output frame -> its placement, from changed_boxes() until render()
 
     def _changes(self, index: int, base_index: int) -> bool:
         """Whether output frame `index` (over template frame `base_index`) gets another mouth: not
@@ -51,10 +52,14 @@ class MouthBankEngine(Engine):
         return bool(self.template.has_face[base_index]) and (donor != base_index or shift != 0)
 
     def changed_boxes(self, output_indices: np.ndarray, base_indices: np.ndarray) -> list[Box | None]:
-        template, video = self.template, self.job.video
-        return [blend_box(template.landmarks[base_index], template.landmarks[self.donors[index]],
-                          video.width, video.height) if self._changes(index, base_index) else None
-                for index, base_index in zip(output_indices, base_indices)]
+        landmarks, frame = self.template.landmarks, (0, 0, self.job.video.width, self.job.video.height)
+        boxes: list[Box | None] = []
+        for index, base_index in zip(output_indices, base_indices):
+            place = None
+            if self._changes(index, base_index):  # kept for render(), which needs it again
+                place = self.placed[int(index)] = Placement.of(landmarks[base_index], landmarks[self.donors[index]])
+            boxes.append(None if place is None else place.box(frame))
+        return boxes
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         template = self.template
@@ -69,7 +74,7 @@ class MouthBankEngine(Engine):
                 self.partings[donor] = parting_row(crop, template.landmarks[donor][:, :2] - origin)
             out.append(composite(
                 frame, template.landmarks[base_index], crop, origin, template.landmarks[donor], shift,
-                self.partings.get(donor), batch.origin(k),
+                self.partings.get(donor), batch.origin(k), self.placed.pop(int(index), None),
             ))
         return out
 
