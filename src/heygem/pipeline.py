@@ -3,6 +3,9 @@
     probe -> subtitles -> template analysis -> person matte -> audio analysis -> motion plan
       -> engine prepare -> decode | render | encode -> finish
 
+(the driving audio's phones are decoded in a thread of their own from the template analysis to
+the end of the audio analysis, which includes the wait for them).
+
 The stages up to `engine prepare` run one after the other (subtitles and person matte only when
 asked for, template analysis only for engines that need a face). Then decode, render and encode run
 at the same time, one thread each (flow.py), passing typed batches; the render thread's steps are
@@ -17,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
@@ -185,6 +189,19 @@ def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, info:
                      options.mouth_weights)
 
 
+def _visemes(options: GenerateOptions, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:
+    """The driving audio's phone classes per output frame, when the mouth model listens to them
+    (decoding phones costs ~3 s of CPU per minute of speech, out of the GIL: the pipeline runs it
+    while it reads the template analysis and analyses the audio)."""
+    from .analysis.audio import frame_count
+    from .analysis.phones import viseme_shares
+    from .motion import general
+
+    if options.motion != "learned" or general.load(options.mouth_weights).feature_set != "mel+phones":
+        return None
+    return viseme_shares(samples, info.fps, frame_count(len(samples), SAMPLE_RATE, info.fps))
+
+
 def _decode(source: VideoSource, plan: MotionPlan, size: int) -> Iterator[DecodedBatch]:
     pictures = source.read_decoded(plan.base_indices)
     for start in range(0, plan.frame_count, size):
@@ -335,14 +352,18 @@ def run(
         captions = None
         if options.subtitles != "none":  # before the slow stages: a bad script fails fast
             captions = watch.run("subtitles", _subtitles, options, audio, samples, info)
-        template = None
-        if engine_cls.needs_face_analysis:
-            template = watch.run("template analysis", _template_analysis, source, settings, bar.analysis, cancel)
-        backdrop = None
-        if background.kind != backgrounds.KEEP:
-            backdrop = watch.run("person matte", _person_matte, background, source, template, settings, bar.held,
-                                 cancel)
-        speech = watch.run("audio analysis", analyze_audio, samples, info.fps)
+        with ThreadPoolExecutor(1, "heygem-phones") as ahead:
+            phones = ahead.submit(_visemes, options, samples, info) if engine_cls.needs_face_analysis else None
+            template = None
+            if engine_cls.needs_face_analysis:
+                template = watch.run("template analysis", _template_analysis, source, settings, bar.analysis, cancel)
+            backdrop = None
+            if background.kind != backgrounds.KEEP:
+                backdrop = watch.run("person matte", _person_matte, background, source, template, settings,
+                                     bar.held, cancel)
+            speech = watch.run("audio analysis", analyze_audio, samples, info.fps)
+            if phones is not None:  # waiting for them counts as the audio analysis
+                speech = replace(speech, visemes=watch.run("audio analysis", phones.result))
         plan = watch.run("motion plan", _motion_plan, template, speech, info, options)
         engine = registry.create(engine_cls.name, device, settings, dict(options.engine_options))
         try:

@@ -66,6 +66,7 @@ class AudioAnalysis:
     loudness: np.ndarray  # (frame_count,) RMS in dBFS
     speech: np.ndarray  # (frame_count,) bool, voice activity
     features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (frame_count, F)
+    visemes: np.ndarray | None = None  # (frame_count, classes) phones.viseme_shares, when decoded ahead
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def frame_features(audio: AudioAnalysis, feature_set: str, visemes: np.ndarray |
         # All 40 bands: trained on many speakers, unpooled bands validated better than pairs (0.375 vs 0.368).
         columns.append(mouth_model.normalise_utterance(audio.features, audio.speech, pool_bands=False))
     if feature_set == "mel+phones":
+        visemes = audio.visemes if visemes is None else visemes
         if visemes is None:
             from ..analysis.phones import viseme_shares
 

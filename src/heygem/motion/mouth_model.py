@@ -129,6 +129,8 @@ def _blocked_folds(n: int, k: int = 5) -> list[np.ndarray]:
 def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthModel | None:
     """Learn audio features -> mouth descriptors on the template frames where valid (face seen).
     None when there is too little data to learn from."""
+    from threadpoolctl import threadpool_limits
+
     x, y = features[valid].astype(np.float64), targets[valid].astype(np.float64)
     y = np.where(np.isfinite(y), y, np.nanmean(y, axis=0))
     if len(x) < 40:
@@ -138,15 +140,18 @@ def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthMo
     x_mean, x_std = x.mean(axis=0), x.std(axis=0) + 1e-6
     xs = (x - x_mean) / x_std
     folds = _blocked_folds(len(x))
-    # Cross-validated predictions for every alpha; each column keeps the alpha it predicts best with.
-    predicted = np.zeros((len(ALPHAS),) + z.shape)
-    for a, alpha in enumerate(ALPHAS):
-        for fold in folds:
-            train = np.setdiff1d(np.arange(len(x)), fold)
-            predicted[a, fold] = _ridge_predict(_ridge(x[train], z[train], alpha), x[fold])
-    scores = np.array([[_pearson(p[:, d], z[:, d]) for d in range(z.shape[1])] for p in predicted])
-    best = np.argmax(scores, axis=0)
-    weights = np.stack([_ridge(x, z[:, d], ALPHAS[best[d]]) for d in range(z.shape[1])], axis=1)
+    # Many small solves: BLAS threads cost more than they give, and where the other core is busy
+    # (the pipeline decodes phones meanwhile) they wait on each other, ~0.5 ms -> ~60 ms a solve.
+    with threadpool_limits(limits=1, user_api="blas"):
+        # Cross-validated predictions for every alpha; each column keeps the alpha it predicts best with.
+        predicted = np.zeros((len(ALPHAS),) + z.shape)
+        for a, alpha in enumerate(ALPHAS):
+            for fold in folds:
+                train = np.setdiff1d(np.arange(len(x)), fold)
+                predicted[a, fold] = _ridge_predict(_ridge(x[train], z[train], alpha), x[fold])
+        scores = np.array([[_pearson(p[:, d], z[:, d]) for d in range(z.shape[1])] for p in predicted])
+        best = np.argmax(scores, axis=0)
+        weights = np.stack([_ridge(x, z[:, d], ALPHAS[best[d]]) for d in range(z.shape[1])], axis=1)
     combined = predicted[best[0], :, 0].copy()  # the diagnostic score is that of the combined "open"
     for fold in folds:
         train = np.setdiff1d(np.arange(len(x)), fold)
