@@ -78,7 +78,8 @@ class Engine(ABC):
     def changed_boxes(self, output_indices: np.ndarray, base_indices: np.ndarray) -> list[Box | None] | None:
         """Per output frame, a box (whole-frame pixels) holding every pixel render() may change in
         it, or None where it leaves the frame as it is; None instead of a list (the default) when
-        the engine cannot tell before rendering."""
+        the engine cannot tell before rendering. Asked right before render() is given the frames
+        with a box, so an engine may keep what it worked out here for render()."""
         return None
 
     @abstractmethod
