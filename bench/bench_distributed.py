@@ -29,7 +29,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH.parent / "tests")]
 
 from benchkit import long_speech, print_table, resized_template, save_record, source_media  # noqa: E402
-from cluster import Cluster, wait_for  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from polling import wait_for  # noqa: E402
 from testengines import SlowEngine  # noqa: E402
 from mediafactory import speechlike, write_audio, write_video  # noqa: E402
 from servers import Redis, postgres_missing, redis_missing, start_postgres  # noqa: E402

@@ -7,9 +7,9 @@ import dataclasses
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from polling import wait_for
 from testengines import FailingEngine, MarkEngine, SlowEngine
 
 from heygem.config import Settings
@@ -32,16 +32,6 @@ for engine in (MarkEngine, SlowEngine, FailingEngine):
 from heygem.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-
-
-def wait_for(predicate, timeout: float, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached in {timeout:.0f} s")
 
 
 @dataclasses.dataclass

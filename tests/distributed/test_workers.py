@@ -11,7 +11,7 @@ from pathlib import Path
 
 import av
 import pytest
-from cluster import wait_for
+from polling import wait_for
 
 from heygem.options import GenerateOptions
 from heygem.service import JobStatus

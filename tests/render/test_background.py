@@ -175,6 +175,16 @@ def test_unreadable_image_fails_before_any_work(tmp_path):
     assert not (tmp_path / "data").exists() and not (tmp_path / "out.mp4").exists()
 
 
+def test_a_picture_claiming_too_many_pixels_is_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (11_000, 10_000)).save(bomb)  # 110 million pixels in a few kB
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(InputError, match=r"too many pixels \(11000x10000"):
+        background.parse(str(bomb))
+
+
 def test_colours_parse():
     assert background.parse("GREEN").colour == (0, 255, 0)
     assert background.parse("#FF8000").colour == (255, 128, 0)

@@ -29,6 +29,27 @@ def test_batch_one_audio_over_templates_copies_download_names(tmp_path, media, c
     assert "3/3 video(s)" in printed
 
 
+def test_a_result_never_overwrites_a_file_that_appeared_while_the_batch_ran(tmp_path):
+    from types import SimpleNamespace
+
+    from heygem.cli.batch import copy_results
+
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "job.mp4").write_bytes(b"video")
+    (done / "job.srt").write_bytes(b"captions")
+    job = SimpleNamespace(output=done / "job.mp4", subtitles=done / "job.srt")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "anchor.mp4").write_bytes(b"made meanwhile")  # the stem "anchor" was free when the batch began
+    (out / "anchor (2).srt").write_bytes(b"also someone else's")
+    assert copy_results(job, "anchor", out) == out / "anchor (3).mp4"
+    assert sorted(p.name for p in out.iterdir()) == ["anchor (2).srt", "anchor (3).mp4", "anchor (3).srt", "anchor.mp4"]
+    assert (out / "anchor.mp4").read_bytes() == b"made meanwhile"
+    assert (out / "anchor (2).srt").read_bytes() == b"also someone else's"
+    assert (out / "anchor (3).srt").read_bytes() == b"captions"
+
+
 def test_batch_many_audios_over_one_template_reports_failures(tmp_path, media, capsys):
     data, out = tmp_path / "data", tmp_path / "out"
     media["audio2"].write_bytes(b"not audio at all, just bytes" * 10)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import av
+from polling import wait_for
 
 from heygem.options import GenerateOptions
 from heygem.service import MAX_ATTEMPTS, JobStatus
@@ -38,15 +39,6 @@ def start_worker(data_dir: Path, log: Path) -> subprocess.Popen:
     code = WORKER.format(tests=str(TESTS), data=str(data_dir))
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT)
-
-
-def wait_for(predicate, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def dead_pid() -> int:

@@ -2,11 +2,12 @@
 
 import logging
 import threading
-import time
+from pathlib import Path
 
 import av
 import pytest
 from mediafactory import speechlike, write_audio
+from polling import wait_for
 
 from heygem import selftest
 from heygem.errors import EngineUnavailable, InputError
@@ -25,16 +26,6 @@ def slow(delay: float = 0.1, batch: int = 1) -> GenerateOptions:
 def frames(path) -> int:
     with av.open(str(path)) as container:
         return sum(1 for _ in container.decode(video=0))
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 def test_a_job_runs_to_a_complete_output(make_service, media, settings):
@@ -194,6 +185,26 @@ def test_delete_removes_job_and_output(make_service, media):
     kinds = [k for k, i in events if i == job.id]
     assert kinds[:2] == ["submitted", "started"] and kinds[-2:] == ["finished", "deleted"]
     assert "progress" in kinds
+
+
+def test_a_background_picture_copy_goes_with_the_last_job_that_uses_it(make_service, media, settings, tmp_path):
+    import cv2
+    import numpy as np
+
+    picture = tmp_path / "beach.png"
+    cv2.imwrite(str(picture), np.full((48, 64, 3), 200, np.uint8))
+    service = make_service()  # not started: the jobs stay queued
+    with pytest.raises(InputError, match="video file not found"):
+        service.submit(tmp_path / "missing.mp4", media["audio"], GenerateOptions(engine="loop", background=str(picture)))
+    assert not list(settings.uploads_dir.glob("*.png"))  # a refused submit leaves no copy behind
+    options = GenerateOptions(engine="loop", background=str(picture))
+    first, second = (service.submit(media["video"], media["audio"], options) for _ in range(2))
+    copy = Path(first.options.background)
+    assert copy.parent == settings.uploads_dir and copy.is_file() and second.options.background == str(copy)
+    service.delete(first.id)
+    assert copy.is_file()  # the second job still needs it
+    service.delete(second.id)
+    assert not copy.exists() and not list(settings.uploads_dir.iterdir())
 
 
 def test_deleting_a_running_job_leaves_no_output(make_service, media, settings):

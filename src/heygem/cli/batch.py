@@ -37,17 +37,33 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 def target_stems(jobs, out_dir: Path) -> dict[str, str]:
     """{job id: file stem} by the service's naming rule ("anchor + news", "anchor + news (2)"), never
-    a stem already in `out_dir`, so no file there is overwritten."""
+    a stem already in `out_dir`."""
     from ..service.naming import result_stems
 
     return result_stems(jobs, taken=[path.stem for path in out_dir.iterdir()])
 
 
-def copy_result(source: Path, target: Path) -> None:
+def copy_results(job, stem: str, out_dir: Path) -> Path:
+    """The job's video (and subtitles beside it) copied into `out_dir` as `stem`, or as the next free
+    stem if such a file appeared there since the batch started: nothing in DIR is overwritten, and
+    DIR never shows half a video."""
     from ..media.checks import written_whole
+    from ..service.naming import unique
 
-    with written_whole(target) as part:  # DIR never shows half a video either
-        shutil.copyfile(source, part)
+    sources = [job.output] + ([job.subtitles] if job.subtitles is not None and job.subtitles.is_file() else [])
+    while True:
+        taken = {path.stem.casefold() for path in out_dir.iterdir()}
+        free = unique(stem, taken)
+        written: list[Path] = []
+        try:
+            for source in sources:
+                with written_whole(out_dir / f"{free}{source.suffix}", overwrite=False) as part:
+                    shutil.copyfile(source, part)
+                written.append(out_dir / f"{free}{source.suffix}")
+            return written[0]
+        except FileExistsError:  # a file of that name appeared since the listing: take the next name
+            for path in written:
+                path.unlink()
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -110,10 +126,7 @@ def _follow(service, jobs, out_dir: Path) -> int:
                     continue
                 index = pending.pop(job.id)
                 if job.status is JobStatus.SUCCEEDED and job.output is not None:
-                    target = out_dir / f"{stems[job.id]}{job.output.suffix}"
-                    copy_result(job.output, target)
-                    if job.subtitles is not None and job.subtitles.is_file():
-                        copy_result(job.subtitles, target.with_suffix(job.subtitles.suffix))
+                    target = copy_results(job, stems[job.id], out_dir)
                     bar.write(f"[{index}/{total}] done: {job.name} -> {target}")
                 else:
                     failed += 1

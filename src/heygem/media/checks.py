@@ -42,12 +42,23 @@ def output_file(path: str | os.PathLike) -> Path:
 
 
 @contextmanager
-def written_whole(target: Path) -> Iterator[Path]:
+def written_whole(target: Path, overwrite: bool = True) -> Iterator[Path]:
     """A temporary path beside `target` to write to: renamed onto `target` when the block ends
-    without an error (so a reader never sees half a file), removed otherwise."""
+    without an error (so a reader never sees half a file), removed otherwise. overwrite=False:
+    FileExistsError instead of replacing a file that is (or meanwhile appeared) at `target`."""
     part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         yield part
-        os.replace(part, target)
+        if overwrite:
+            os.replace(part, target)
+        else:
+            try:
+                os.link(part, target)  # atomic, and fails where a file exists
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here (FAT, some network shares): claim the name, then fill it
+                with open(target, "xb"):
+                    pass
+                os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ matte of their base template frames (analysis/matte.py).
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ KEEP, TRANSPARENT, BLUR = "keep", "transparent", "blur"
 COLOURS = {"green": (0, 255, 0), "blue": (0, 0, 255)}
 HEX = re.compile(r"#([0-9a-fA-F]{6})")
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+MAX_IMAGE_PIXELS = 100_000_000
+"""Larger pictures are refused before decoding (100 MP covers camera photos; a decoded one is 300 MB)."""
 ALPHA_SUFFIXES = (".webm", ".mov")
 """Containers a transparent video is written in: WebM (VP9 with alpha) or MOV (ProRes 4444)."""
 
@@ -89,13 +92,25 @@ def parse(value: str | None) -> Background:
 def load_image(path: Path) -> np.ndarray:
     """RGB uint8 pixels of a background image, or an InputError naming the file."""
     import cv2
+    from PIL import Image
 
     from ..media.checks import input_file
 
     input_file(path, "background image")
+    unreadable = InputError(f"background image cannot be read (not a png/jpg/webp/bmp image?): {path}")
+    try:  # the header only: a small file can claim billions of pixels
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, by our limit
+            with Image.open(path) as header:
+                width, height = header.size
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise unreadable from exc
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InputError(f"background image has too many pixels ({width}x{height}; at most "
+                         f"{MAX_IMAGE_PIXELS // 1_000_000} million): {path}")
     pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)  # None when it is no image OpenCV can read
     if pixels is None:
-        raise InputError(f"background image cannot be read (not a png/jpg/webp/bmp image?): {path}")
+        raise unreadable
     return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
 
 

@@ -146,6 +146,7 @@ class JobService:
                                  deliver_to=deliver_to, options=options or GenerateOptions())
         options = self._check_options(request.options)
         with self._keeping_inputs() as stored:
+            options = self._store_background(options, stored)
             video = self._store_video(request.video, stored)
             audio = self._store_audio(request.audio, stored)
             job = self._new_job(video, audio, options, None, request.name, request.text, request.voice,
@@ -175,6 +176,7 @@ class JobService:
         options = self._check_options(request.options)
         batch_id = uuid.uuid4().hex
         with self._keeping_inputs() as stored:
+            options = self._store_background(options, stored)
             if request.one_template:
                 template = self._store_video(request.video, stored)
                 pairs = [(template, self._store_audio(a, stored)) for a in request.audios]
@@ -238,17 +240,18 @@ class JobService:
             raise EngineUnavailable(f"engine {engine.name!r} is unavailable: {reason}")
         if (options.device or "auto").strip().lower() != "auto":
             devices.resolve(options.device)  # DeviceError now rather than a failed job later
-        return self._store_background(options)
+        return options
 
-    def _store_background(self, options: GenerateOptions) -> GenerateOptions:
-        """InputError now for a bad background; an image is copied into uploads like the other inputs."""
+    def _store_background(self, options: GenerateOptions, stored: list[Path]) -> GenerateOptions:
+        """InputError for a bad background value or picture; a picture is copied into uploads and claimed
+        like the other inputs (and removed with the last job that uses it)."""
         from ..render import background
 
-        chosen = background.parse(options.background)
-        if chosen.image is None:
+        image = background.parse(options.background).image
+        if image is None:
             return options
-        stored = store_input(chosen.image, "background image", self.settings.uploads_dir, self.settings.max_audio_bytes)
-        return dataclasses.replace(options, background=str(stored))
+        return dataclasses.replace(options, background=str(self._store(image, "background image",
+                                                                       self.settings.max_audio_bytes, stored)))
 
     def _store_video(self, path: str | Path, stored: list[Path]) -> tuple[Path, str]:
         return self._store(path, "video", self.settings.max_video_bytes, stored), Path(path).name
@@ -356,7 +359,7 @@ class JobService:
         if self._dispatcher is not None:
             self._dispatcher.cancel_local(job_id)  # its worker drops any output it still writes
         self._remove_outputs(job_id)
-        self._remove_unused_inputs([job.inputs.video, job.inputs.audio])
+        self._remove_unused_inputs([job.inputs.video, job.inputs.audio, Path(job.options.background)])
         log.info("job %s deleted", job_id)
         self._emit(JobEvent("deleted", job))
 

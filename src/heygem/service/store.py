@@ -47,11 +47,12 @@ class JobStore(ABC):
     def get(self, job_id: str) -> Job | None: ...
 
     def uses_input(self, path: Path) -> bool:
-        """True when some job's inputs are the file at `path` (stores may answer this faster)."""
+        """True when some job's inputs (or background picture) are the file at `path` (stores may
+        answer this faster)."""
         offset, path = 0, Path(path)
         while True:
             jobs, total = self.list(offset=offset, limit=500)
-            if any(path in (job.inputs.video, job.inputs.audio) for job in jobs):
+            if any(path in (job.inputs.video, job.inputs.audio, Path(job.options.background)) for job in jobs):
                 return True
             offset += len(jobs)
             if not jobs or offset >= total:
@@ -404,7 +405,7 @@ class SqlJobStore(JobStore):
         with self._lock:
             return self._db.execute(
                 "SELECT 1 FROM jobs WHERE json_extract(inputs, '$.video')=? OR json_extract(inputs, '$.audio')=? "
-                "LIMIT 1", (stored, stored)).fetchone() is not None
+                "OR json_extract(options, '$.background')=? LIMIT 1", (stored, stored, str(path))).fetchone() is not None
 
     def delete(self, job_id: str) -> Job | None:
         with self._tx():
