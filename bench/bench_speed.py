@@ -11,7 +11,9 @@ to re-encode a minute of that video). Without ffmpeg the floor is the same decod
 with PyAV in a child process, and the table says so. Every case runs as its own process, cases
 alternate within a run (so a busy machine slows all of them alike), and the table gives medians:
 wall time of the whole process (imports included, as a user waits for `heygem generate`), CPU
-seconds, peak RSS and heygem/floor. The template is analysed once before timing (cached).
+seconds, peak RSS and heygem/floor in wall time and in CPU seconds (on a machine shared with other
+work, the CPU ratio is the steadier one, and the best the wall ratio can reach when both use every
+core). The template is analysed once before timing (cached).
 Writes bench/results/speed-<time>.json.
 """
 
@@ -130,16 +132,19 @@ def run(heights: list[int], runs: int, compare_src: str | None, folder: Path) ->
             for name, src in variants.items():
                 samples[name].append(timed(heygem_command(template, audio, folder / "out.mp4", data), src))
         base = statistics.median(s["wall_s"] for s in samples[floor_name])
+        base_cpu = statistics.median(s["cpu_s"] for s in samples[floor_name])
         for name, runs_of in samples.items():
             wall = statistics.median(s["wall_s"] for s in runs_of)
+            cpu = statistics.median(s["cpu_s"] for s in runs_of)
             rows.append({
                 "size": f"{width}x{height}",
                 "what": name,
                 "wall s": wall,
                 "pipeline s": _median(runs_of, "run_s"),
-                "CPU s": statistics.median(s["cpu_s"] for s in runs_of),
+                "CPU s": cpu,
                 "peak RSS MB": _median(runs_of, "peak_rss_mb"),
                 f"x {floor_name}": wall / base,
+                "CPU x": cpu / base_cpu,
                 "load": statistics.median(s["load"] for s in runs_of),
                 "runs": runs_of,
             })

@@ -4,10 +4,12 @@ tested on tiny synthetic media."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import numpy as np
 
 from heygem.engines.base import Engine, FrameBatch
+from heygem.engines.mouthbank.engine import MouthBankEngine
 
 
 class MarkEngine(Engine):
@@ -52,3 +54,24 @@ class WrongSizeEngine(MarkEngine):
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         return [np.ascontiguousarray(frame[::2, ::2]) for frame in batch.frames]
+
+
+class WholeFrameMouthBank(MouthBankEngine):
+    """The default engine without saying where it changes frames: the pipeline gives it whole frames."""
+
+    name = "test-mouthbank-whole"
+
+    def changed_boxes(self, output_indices, base_indices):
+        return None
+
+
+class BoxCountingMouthBank(MouthBankEngine):
+    """The default engine, counting the frames it is given as boxes and as whole frames (in `given`,
+    shared by all instances: the pipeline makes its own)."""
+
+    name = "test-mouthbank-counting"
+    given: Counter = Counter()
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        self.given["whole" if batch.origins is None else "boxes"] += len(batch.frames)
+        return super().render(batch)

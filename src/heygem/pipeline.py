@@ -3,10 +3,14 @@
     probe -> subtitles -> template analysis -> person matte -> audio analysis -> motion plan
       -> engine prepare -> decode | render | encode -> finish
 
+(the driving audio's phones are decoded in a thread of their own from the template analysis to
+the end of the audio analysis, which includes the wait for them).
+
 The stages up to `engine prepare` run one after the other (subtitles and person matte only when
 asked for, template analysis only for engines that need a face). Then decode, render and encode run
 at the same time, one thread each (flow.py), passing typed batches; the render thread's steps are
-to rgb -> render -> background -> burn subtitles -> to yuv. Every stage and step is a plain
+to rgb -> render -> background -> burn subtitles -> to yuv (or, where only the engine changes
+frames, just the boxes it names: to rgb -> render -> to yuv). Every stage and step is a plain
 function that a `Stopwatch` wraps from outside: GenerateResult.stage_seconds holds one entry per
 name, each measured in one place.
 """
@@ -16,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
@@ -33,10 +38,11 @@ from .errors import JobCanceled
 from .flow import Flow
 from .media.decode import VideoSource, load_audio
 from .media.encode import VideoWriter, patched_picture, yuv_picture
+from .media.yuv import box_to_rgb, even_box
 from .motion.timeline import ping_pong
 from .options import GenerateOptions
 from .render import background as backgrounds
-from .types import (AudioAnalysis, CancelCheck, GenerateResult, MotionPlan, ProgressCallback, VideoInfo, never_cancel,
+from .types import (AudioAnalysis, Box, CancelCheck, GenerateResult, MotionPlan, ProgressCallback, VideoInfo, never_cancel,
                     no_progress)
 
 if TYPE_CHECKING:
@@ -183,6 +189,19 @@ def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, info:
                      options.mouth_weights)
 
 
+def _phones(options: GenerateOptions, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:
+    """The driving audio's phones per output frame, when the mouth model listens to them
+    (decoding phones costs ~3 s of CPU per minute of speech, out of the GIL: the pipeline runs it
+    while it reads the template analysis and analyses the audio)."""
+    from .analysis.audio import frame_count
+    from .analysis.phones import phone_shares
+    from .motion import general
+
+    if options.motion != "learned" or not general.load(options.mouth_weights).feature_set.startswith("mel+phones"):
+        return None
+    return phone_shares(samples, info.fps, frame_count(len(samples), SAMPLE_RATE, info.fps))
+
+
 def _decode(source: VideoSource, plan: MotionPlan, size: int) -> Iterator[DecodedBatch]:
     pictures = source.read_decoded(plan.base_indices)
     for start in range(0, plan.frame_count, size):
@@ -216,10 +235,28 @@ def _to_yuv(source: VideoSource, bases: list[np.ndarray], finished: list[np.ndar
     return pictures
 
 
+def _boxes_to_rgb(pictures: list[av.VideoFrame], boxes: list[Box]) -> list[np.ndarray]:
+    """The boxes of the decoded pictures as RGB, read-only (see _to_rgb)."""
+    crops = [box_to_rgb(picture, box) for picture, box in zip(pictures, boxes)]
+    for crop in crops:
+        crop.flags.writeable = False
+    return crops
+
+
+def _boxes_to_yuv(pictures: list[av.VideoFrame], boxes: list[Box], crops: list[np.ndarray],
+                  finished: list[np.ndarray]) -> list[av.VideoFrame]:
+    """Each finished box converted back into a copy of its decoded picture, only where the engine
+    changed it (as _to_yuv does with whole frames, so both give the encoder the same pictures)."""
+    return [patched_picture(picture, crop, frame, box[:2])
+            for picture, box, crop, frame in zip(pictures, boxes, crops, finished)]
+
+
 def _renderer(source: VideoSource, engine: Engine, backdrop: backgrounds.BackgroundStep | None,
               captions: SubtitleStep | None, watch: Stopwatch) -> Callable[[DecodedBatch], FinishedBatch]:
-    """The render thread's work on one batch: to rgb -> render -> background -> burn subtitles ->
-    to yuv, each step timed under its own name."""
+    """The render thread's work on one batch, each step timed under its own name. Whole frames:
+    to rgb -> render -> background -> burn subtitles -> to yuv. Where no step after the engine
+    needs whole frames, the engine names the boxes it changes and the pictures pass through as
+    decoded, only those boxes go: to rgb -> render -> to yuv (see engines.base)."""
     to_rgb = watch.timed("to rgb", partial(_to_rgb, source))
     render = watch.timed("render", engine.render)
     # The seam: finished RGB frames, in output order, on their way to the encoder. A step added
@@ -232,13 +269,37 @@ def _renderer(source: VideoSource, engine: Engine, backdrop: backgrounds.Backgro
     if captions is not None:
         steps.append(watch.timed("burn subtitles", lambda frames, batch: captions.burn(frames, batch.output_indices)))
     to_yuv = watch.timed("to yuv", partial(_to_yuv, source))
+    changed_boxes = watch.timed("render", engine.changed_boxes)
+    boxes_to_rgb = watch.timed("to rgb", _boxes_to_rgb)
+    boxes_to_yuv = watch.timed("to yuv", _boxes_to_yuv)
+    width, height = source.info.width, source.info.height
 
-    def run(batch: DecodedBatch) -> FinishedBatch:
+    def whole_frames(batch: DecodedBatch) -> FinishedBatch:
         bases = to_rgb(batch.pictures)
         frames = render(FrameBatch(batch.output_indices, batch.base_indices, bases))
         for step in steps:
             frames = step(frames, batch)
         return FinishedBatch(batch.output_indices, to_yuv(bases, frames, batch.pictures))
+
+    def boxes_only(batch: DecodedBatch, boxes: list[Box | None]) -> FinishedBatch:
+        pictures: list[av.VideoFrame | np.ndarray] = list(batch.pictures)
+        todo = [k for k, box in enumerate(boxes) if box is not None]
+        if todo:
+            even = [even_box(boxes[k], width, height) for k in todo]
+            decoded = [batch.pictures[k] for k in todo]
+            crops = boxes_to_rgb(decoded, even)
+            frames = render(FrameBatch(batch.output_indices[todo], batch.base_indices[todo], crops,
+                                       np.array([box[:2] for box in even])))
+            for k, picture in zip(todo, boxes_to_yuv(decoded, even, crops, frames)):
+                pictures[k] = picture
+        return FinishedBatch(batch.output_indices, pictures)
+
+    def run(batch: DecodedBatch) -> FinishedBatch:
+        if not steps and all(source.passes_through(picture) for picture in batch.pictures):
+            boxes = changed_boxes(batch.output_indices, batch.base_indices)
+            if boxes is not None:
+                return boxes_only(batch, boxes)
+        return whole_frames(batch)
 
     return run
 
@@ -291,14 +352,18 @@ def run(
         captions = None
         if options.subtitles != "none":  # before the slow stages: a bad script fails fast
             captions = watch.run("subtitles", _subtitles, options, audio, samples, info)
-        template = None
-        if engine_cls.needs_face_analysis:
-            template = watch.run("template analysis", _template_analysis, source, settings, bar.analysis, cancel)
-        backdrop = None
-        if background.kind != backgrounds.KEEP:
-            backdrop = watch.run("person matte", _person_matte, background, source, template, settings, bar.held,
-                                 cancel)
-        speech = watch.run("audio analysis", analyze_audio, samples, info.fps)
+        with ThreadPoolExecutor(1, "heygem-phones") as ahead:
+            phones = ahead.submit(_phones, options, samples, info) if engine_cls.needs_face_analysis else None
+            template = None
+            if engine_cls.needs_face_analysis:
+                template = watch.run("template analysis", _template_analysis, source, settings, bar.analysis, cancel)
+            backdrop = None
+            if background.kind != backgrounds.KEEP:
+                backdrop = watch.run("person matte", _person_matte, background, source, template, settings,
+                                     bar.held, cancel)
+            speech = watch.run("audio analysis", analyze_audio, samples, info.fps)
+            if phones is not None:  # waiting for them counts as the audio analysis
+                speech = replace(speech, phones=watch.run("audio analysis", phones.result))
         plan = watch.run("motion plan", _motion_plan, template, speech, info, options)
         engine = registry.create(engine_cls.name, device, settings, dict(options.engine_options))
         try:

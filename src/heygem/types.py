@@ -13,6 +13,8 @@ ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in 0..1, stage message such as "rendering 120/300")."""
 CancelCheck = Callable[[], bool]
 """Asked between units of long work; True means stop now (by raising errors.JobCanceled)."""
+Box = tuple[int, int, int, int]
+"""A rectangle of a frame: x0, y0, x1, y1 in pixels of the whole frame (x1 and y1 exclusive)."""
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -64,6 +66,7 @@ class AudioAnalysis:
     loudness: np.ndarray  # (frame_count,) RMS in dBFS
     speech: np.ndarray  # (frame_count,) bool, voice activity
     features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (frame_count, F)
+    phones: np.ndarray | None = None  # (frame_count, phones) phones.phone_shares, when decoded ahead
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,18 @@ def test_read_indices_plays_backwards(tmp_path):
     assert np.allclose(grey_levels(decoded), [grey_levels(frames)[i] for i in order], atol=4)
 
 
+def test_a_looped_template_that_fits_in_memory_is_decoded_once(tmp_path):
+    frames = moving_frames(20, 64, 48)
+    with VideoSource(write_video(tmp_path / "t.mp4", frames)) as source:
+        order = np.r_[np.arange(20), np.arange(19, -1, -1), np.arange(20), np.arange(19, 9, -1)]
+        decoded = list(source.read_decoded(order))
+        rgb = [source.to_rgb(picture) for picture in decoded]
+    assert np.allclose(grey_levels(rgb), [grey_levels(frames)[i] for i in order], atol=4)
+    first = {}
+    for i, picture in zip(order, decoded):  # a frame shown again is the picture decoded the first time
+        assert first.setdefault(int(i), picture) is picture
+
+
 def test_bad_inputs_name_the_file_and_problem(tmp_path):
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(b"this is not a video" * 100)

@@ -23,6 +23,12 @@ log = logging.getLogger("heygem.media")
 
 MAX_SHORT_SIDE = 1080
 DEFAULT_FPS = Fraction(25)
+DECODED_BUDGET = 256 * 2**20
+"""Bytes of decoded frames VideoSource.read_decoded may hold at once: a template looped forward
+and backward is decoded once when all its frames fit (a 480p template of up to 17 s, 720p 7 s,
+1080p 3 s), else its backward runs are decoded in chunks this size, so each chunk seeks back to a
+keyframe once instead of every 16 frames (a 5-s template with one keyframe, looped in 16-frame
+backward chunks, decoded 2.7 frames per frame shown)."""
 
 
 def _open(path: Path, kind: str) -> av.container.InputContainer:
@@ -173,31 +179,43 @@ class VideoSource:
         return (frame.format.name == "yuv420p" and not full_range and not self.rotation
                 and (frame.width, frame.height) == (self.info.width, self.info.height))
 
-    def read_indices(self, indices: np.ndarray, chunk: int = 16) -> Iterator[np.ndarray]:
-        """Frames in any order (e.g. a forward-backward timeline): forward runs stream,
-        backward runs are decoded forward in chunks and reversed."""
+    def read_indices(self, indices: np.ndarray, chunk: int | None = None) -> Iterator[np.ndarray]:
+        """Frames in any order (e.g. a forward-backward timeline) as RGB; see read_decoded."""
         for frame in self.read_decoded(indices, chunk):
             yield self.to_rgb(frame)
 
-    def read_decoded(self, indices: np.ndarray, chunk: int = 16) -> Iterator[av.VideoFrame]:
-        """As read_indices, but the decoded frames themselves, before any conversion: they are
-        half the size of RGB (yuv420p), convert with to_rgb, and the ones that pass_through go
-        to the encoder as they are (VideoWriter.write)."""
-        i = 0
-        while i < len(indices):
-            step = 1 if i + 1 >= len(indices) or indices[i + 1] >= indices[i] else -1
-            j = i + 1
-            while j < len(indices) and indices[j] - indices[j - 1] == step:
-                j += 1
-            if step == 1 or j - i == 1:
-                yield from self._decoded(int(indices[i]), int(indices[j - 1]) + 1)
-            else:
-                top, bottom = int(indices[i]), int(indices[j - 1])
-                while top >= bottom:
-                    low = max(bottom, top - chunk + 1)
-                    yield from reversed(list(self._decoded(low, top + 1)))
-                    top = low - 1
-            i = j
+    def read_decoded(self, indices: np.ndarray, chunk: int | None = None) -> Iterator[av.VideoFrame]:
+        """The frames at `indices`, in that order, as decoded, before any conversion: they are half
+        the size of RGB (yuv420p), convert with to_rgb, and the ones that pass_through go to the
+        encoder as they are (VideoWriter.write). Forward runs stream; backward runs are decoded
+        forward in chunks of `chunk` frames (default: as many as DECODED_BUDGET holds) and
+        reversed. A template whose frames all fit in one chunk is decoded once, however often the
+        timeline loops over it: the frames are kept until the iterator is closed."""
+        chunk = chunk or max(16, DECODED_BUDGET // self._frame_bytes())
+        kept: dict[int, av.VideoFrame] | None = {} if self.info.frame_count <= chunk else None
+        for run in _runs(indices):
+            if kept is not None and all(i in kept for i in run):
+                yield from (kept[i] for i in run)
+                continue
+            for i, frame in zip(run, self._run_frames(run, chunk)):
+                if kept is not None:
+                    kept[i] = frame
+                yield frame
+
+    def _run_frames(self, run: range, chunk: int) -> Iterator[av.VideoFrame]:
+        """The frames of one run of consecutive indices, forward or backward."""
+        if run.step == 1:
+            yield from self._decoded(run.start, run.stop)
+            return
+        top, bottom = run.start, run[-1]
+        while top >= bottom:
+            low = max(bottom, top - chunk + 1)
+            yield from reversed(list(self._decoded(low, top + 1)))
+            top = low - 1
+
+    def _frame_bytes(self) -> int:
+        """Memory of one decoded frame (yuv420p, as most templates decode)."""
+        return self.info.source_width * self.info.source_height * 3 // 2
 
     def close(self) -> None:
         self._frames = None
@@ -209,6 +227,18 @@ class VideoSource:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _runs(indices: np.ndarray) -> Iterator[range]:
+    """`indices` as maximal runs of consecutive frames, forward (step 1) or backward (step -1)."""
+    i = 0
+    while i < len(indices):
+        step = 1 if i + 1 >= len(indices) or indices[i + 1] >= indices[i] else -1
+        j = i + 1
+        while j < len(indices) and indices[j] - indices[j - 1] == step:
+            j += 1
+        yield range(int(indices[i]), int(indices[j - 1]) + step, step)
+        i = j
 
 
 def _rotated(width: int, height: int, rotation: int) -> tuple[int, int]:

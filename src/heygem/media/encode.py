@@ -22,6 +22,7 @@ from ..errors import OutputError
 from ..options import EncodeOptions
 from .checks import output_file
 from .decode import iter_audio, probe_audio
+from .yuv import even_box, with_box
 
 log = logging.getLogger("heygem.media")
 
@@ -102,12 +103,12 @@ def yuv_picture(rgb: np.ndarray) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
 
 
-def patched_picture(decoded: av.VideoFrame, base: np.ndarray, rgb: np.ndarray) -> av.VideoFrame:
+def patched_picture(decoded: av.VideoFrame, base: np.ndarray, rgb: np.ndarray,
+                    origin: tuple[int, int] = (0, 0)) -> av.VideoFrame:
     """The decoded yuv420p frame with only the pixels where `rgb` differs from `base` (its RGB
-    conversion) converted back: the rest of the picture goes to the encoder exactly as decoded, so
-    a lip-sync render leaves everything outside the changed box bit-identical to the template."""
-    import cv2
-
+    conversion, or that of a piece of it starting at an even `origin` (x, y)) converted back: the
+    rest of the picture goes to the encoder exactly as decoded, so a lip-sync render leaves
+    everything outside the changed box bit-identical to the template."""
     if rgb is base:  # the step returned the frame it was given
         return decoded
     h, w = rgb.shape[:2]
@@ -116,19 +117,9 @@ def patched_picture(decoded: av.VideoFrame, base: np.ndarray, rgb: np.ndarray) -
     if not len(rows):
         return decoded
     cols = np.flatnonzero(changed[rows[0]:rows[-1] + 1].any(axis=0)) // 3
-    # The box on even coordinates: 4:2:0 chroma covers 2x2 pixels.
-    y0, y1 = rows[0] & ~1, min(rgb.shape[0], (rows[-1] + 2) & ~1)
-    x0, x1 = cols[0] & ~1, min(rgb.shape[1], (cols[-1] + 2) & ~1)
-    planes = decoded.to_ndarray().reshape(-1)  # yuv420p: Y (h*w), then U and V (h/2 * w/2 each)
-    y = planes[:h * w].reshape(h, w)
-    u = planes[h * w:h * w * 5 // 4].reshape(h // 2, w // 2)
-    v = planes[h * w * 5 // 4:].reshape(h // 2, w // 2)
-    bh, bw = y1 - y0, x1 - x0
-    box = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2YUV_I420).reshape(-1)
-    y[y0:y1, x0:x1] = box[:bh * bw].reshape(bh, bw)
-    u[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = box[bh * bw:bh * bw * 5 // 4].reshape(bh // 2, bw // 2)
-    v[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = box[bh * bw * 5 // 4:].reshape(bh // 2, bw // 2)
-    return av.VideoFrame.from_ndarray(planes.reshape(h * 3 // 2, w), format="yuv420p")
+    x0, y0, x1, y1 = even_box((int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1), w, h)
+    ox, oy = origin
+    return with_box(decoded, (ox + x0, oy + y0, ox + x1, oy + y1), rgb[y0:y1, x0:x1])
 
 
 class VideoWriter:

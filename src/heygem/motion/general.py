@@ -40,7 +40,7 @@ nothing (0.364, 0.357 vs 0.362)."""
 
 def frame_features(audio: AudioAnalysis, feature_set: str, phones: np.ndarray | None = None) -> np.ndarray:
     """(frame_count, F) context-stacked features of one utterance; phones: phone_shares() of the
-    audio if already decoded (it is decoded here when the feature set needs it)."""
+    audio if already decoded (else audio.phones; else it is decoded here when the feature set needs it)."""
     columns = [mouth_model.loudness_feature(audio.loudness, audio.speech)[:, None], audio.speech[:, None]]
     if feature_set != "loudness":
         # All 40 bands: trained on many speakers, unpooled bands validated better than pairs (0.375 vs 0.368).
@@ -48,6 +48,7 @@ def frame_features(audio: AudioAnalysis, feature_set: str, phones: np.ndarray | 
     if feature_set.startswith("mel+phones"):
         from ..analysis.phones import phone_shares, visemes_of
 
+        phones = audio.phones if phones is None else phones
         if phones is None:
             phones = phone_shares(audio.samples, audio.fps, audio.frame_count)
         columns.append(visemes_of(phones))

@@ -102,10 +102,16 @@ def _neighbours(train_x: np.ndarray, train_y: np.ndarray, x: np.ndarray, k: int 
 
 
 def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
-    x1 = np.concatenate([x, np.ones((len(x), 1), x.dtype)], axis=1)
-    reg = alpha * np.eye(x1.shape[1])
-    reg[-1, -1] = 0.0  # do not shrink the bias
-    return np.linalg.solve(x1.T @ x1 + reg, x1.T @ y)
+    """Ridge weights with an unpenalised bias (last row). Centring x and y takes the bias out;
+    with fewer rows than features (a short template) the n x n form gives the same solution at a
+    fraction of the cost (125 rows by ~500 features: ~1 ms instead of ~70)."""
+    x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
+    xc, yc = x - x_mean, y - y_mean
+    if len(x) < x.shape[1]:
+        w = xc.T @ np.linalg.solve(xc @ xc.T + alpha * np.eye(len(x)), yc)
+    else:
+        w = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ yc)
+    return np.concatenate([w, (y_mean - x_mean @ w)[np.newaxis]])
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -123,6 +129,8 @@ def _blocked_folds(n: int, k: int = 5) -> list[np.ndarray]:
 def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthModel | None:
     """Learn audio features -> mouth descriptors on the template frames where valid (face seen).
     None when there is too little data to learn from."""
+    from threadpoolctl import threadpool_limits
+
     x, y = features[valid].astype(np.float64), targets[valid].astype(np.float64)
     y = np.where(np.isfinite(y), y, np.nanmean(y, axis=0))
     if len(x) < 40:
@@ -132,15 +140,18 @@ def fit(features: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> MouthMo
     x_mean, x_std = x.mean(axis=0), x.std(axis=0) + 1e-6
     xs = (x - x_mean) / x_std
     folds = _blocked_folds(len(x))
-    # Cross-validated predictions for every alpha; each column keeps the alpha it predicts best with.
-    predicted = np.zeros((len(ALPHAS),) + z.shape)
-    for a, alpha in enumerate(ALPHAS):
-        for fold in folds:
-            train = np.setdiff1d(np.arange(len(x)), fold)
-            predicted[a, fold] = _ridge_predict(_ridge(x[train], z[train], alpha), x[fold])
-    scores = np.array([[_pearson(p[:, d], z[:, d]) for d in range(z.shape[1])] for p in predicted])
-    best = np.argmax(scores, axis=0)
-    weights = np.stack([_ridge(x, z[:, d], ALPHAS[best[d]]) for d in range(z.shape[1])], axis=1)
+    # Many small solves: BLAS threads cost more than they give, and where the other core is busy
+    # (the pipeline decodes phones meanwhile) they wait on each other, ~0.5 ms -> ~60 ms a solve.
+    with threadpool_limits(limits=1, user_api="blas"):
+        # Cross-validated predictions for every alpha; each column keeps the alpha it predicts best with.
+        predicted = np.zeros((len(ALPHAS),) + z.shape)
+        for a, alpha in enumerate(ALPHAS):
+            for fold in folds:
+                train = np.setdiff1d(np.arange(len(x)), fold)
+                predicted[a, fold] = _ridge_predict(_ridge(x[train], z[train], alpha), x[fold])
+        scores = np.array([[_pearson(p[:, d], z[:, d]) for d in range(z.shape[1])] for p in predicted])
+        best = np.argmax(scores, axis=0)
+        weights = np.stack([_ridge(x, z[:, d], ALPHAS[best[d]]) for d in range(z.shape[1])], axis=1)
     combined = predicted[best[0], :, 0].copy()  # the diagnostic score is that of the combined "open"
     for fold in folds:
         train = np.setdiff1d(np.arange(len(x)), fold)

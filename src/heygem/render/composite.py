@@ -7,19 +7,23 @@ round trip).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from .geometry import apply_affine, face_width, fit_affine, invert_affine, lower_face_polygon, STABLE_POINTS
 from ..analysis.pose import eye_centres
+from ..types import Box
 from .lipwarp import GAP_SMOOTHING, lip_warp, parting_row, warp_extent
 
 
-def region_box(polygons: list[np.ndarray], margin: float, width: int, height: int) -> tuple[int, int, int, int]:
+def region_box(polygons: list[np.ndarray], margin: float, bounds: Box) -> Box:
+    """The box holding the polygons with `margin` pixels round them, cut to `bounds` (a box)."""
     pts = np.concatenate(polygons)
     x0, y0 = np.floor(pts.min(axis=0) - margin).astype(int)
     x1, y1 = np.ceil(pts.max(axis=0) + margin).astype(int)
-    return max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    return int(max(x0, bounds[0])), int(max(y0, bounds[1])), int(min(x1, bounds[2])), int(min(y1, bounds[3]))
 
 
 def feathered_mask(polygons: list[np.ndarray], box: tuple[int, int, int, int], feather: float) -> np.ndarray:
@@ -99,6 +103,28 @@ def warp_region(crop: np.ndarray, crop_origin: np.ndarray, donor_to_base: np.nda
     return warped
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a donor's lower face goes in a base frame (whole-frame pixels)."""
+
+    donor_to_base: np.ndarray  # (2, 3) affine
+    base_poly: np.ndarray
+    donor_poly: np.ndarray  # mapped into the base frame
+    feather: float  # pixels
+
+    @classmethod
+    def of(cls, base_landmarks: np.ndarray, donor_landmarks: np.ndarray) -> "Placement":
+        donor_to_base = fit_affine(donor_landmarks[list(STABLE_POINTS), :2], base_landmarks[list(STABLE_POINTS), :2])
+        return cls(donor_to_base, lower_face_polygon(base_landmarks),
+                   apply_affine(donor_to_base, lower_face_polygon(donor_landmarks)),
+                   max(1.5, 0.035 * face_width(base_landmarks)))
+
+    def box(self, bounds: Box) -> Box | None:
+        """The box composite() changes, within `bounds`; None when too small to blend."""
+        x0, y0, x1, y1 = box = region_box([self.base_poly, self.donor_poly], 2 * self.feather, bounds)
+        return None if x1 - x0 < 8 or y1 - y0 < 8 else box
+
+
 def composite(
     base: np.ndarray,
     base_landmarks: np.ndarray,
@@ -107,24 +133,26 @@ def composite(
     donor_landmarks: np.ndarray,
     lip_shift: float = 0.0,
     donor_parting: np.ndarray | None = None,
+    base_origin: tuple[int, int] = (0, 0),
+    place: Placement | None = None,
 ) -> np.ndarray:
     """The base frame (RGB uint8) with the donor's lower face blended in; the donor is given as a
     crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels.
-    lip_shift (inter-ocular units) opens (+) or closes (-) the donor's mouth that much further.
-    donor_parting: the donor's parting_row in its crop, where the caller keeps it per donor (it
-    depends on the donor alone). Only the blended box is computed (float32, OpenCV, on the CPU:
-    a box this small is not worth a GPU round trip)."""
-    donor_to_base = fit_affine(donor_landmarks[list(STABLE_POINTS), :2], base_landmarks[list(STABLE_POINTS), :2])
-    base_poly = lower_face_polygon(base_landmarks)
-    donor_poly = apply_affine(donor_to_base, lower_face_polygon(donor_landmarks))
-    scale = face_width(base_landmarks)
-    feather = max(1.5, 0.035 * scale)
-    height, width = base.shape[:2]
-    box = region_box([base_poly, donor_poly], 2 * feather, width, height)
-    x0, y0, x1, y1 = box
-    if x1 - x0 < 8 or y1 - y0 < 8:
+    The base may be a piece of its frame too, starting at base_origin, that holds blend_box (its
+    landmarks stay in whole-frame pixels): the result is then exactly that piece of the whole
+    frame's result. lip_shift (inter-ocular units) opens (+) or closes (-) the donor's mouth that
+    much further. donor_parting: the donor's parting_row in its crop, where the caller keeps it per
+    donor (it depends on the donor alone); place: Placement.of the two landmark sets, where the
+    caller has it already. Only the blended box is computed (float32, OpenCV, on
+    the CPU: a box this small is not worth a GPU round trip)."""
+    place = place or Placement.of(base_landmarks, donor_landmarks)
+    donor_to_base, feather = place.donor_to_base, place.feather
+    ox, oy = base_origin
+    box = place.box((ox, oy, ox + base.shape[1], oy + base.shape[0]))
+    if box is None:
         return base
-    mask = feathered_mask([base_poly, donor_poly], box, feather).astype(np.float32)
+    x0, y0, x1, y1 = box
+    mask = feathered_mask([place.base_poly, place.donor_poly], box, feather).astype(np.float32)
     lip_points, parting = None, 0.0
     if lip_shift:
         lip_points = apply_affine(donor_to_base, donor_landmarks[:, :2])
@@ -134,11 +162,12 @@ def composite(
             donor_parting = parting_row(donor_crop, donor_landmarks[:, :2] - crop_origin)
         parting = scale * donor_parting
     donor = warp_region(donor_crop, crop_origin, donor_to_base, box, lip_points, lip_shift, parting)
-    region = base[y0:y1, x0:x1].astype(np.float32)
+    inside = (slice(y0 - oy, y1 - oy), slice(x0 - ox, x1 - ox))
+    region = base[inside].astype(np.float32)
     donor = match_colour(donor, region, mask)
     donor -= region
     donor *= mask[..., None]
     donor += region
     out = base.copy()
-    out[y0:y1, x0:x1] = np.rint(np.clip(donor, 0, 255, out=donor), out=donor)
+    out[inside] = np.rint(np.clip(donor, 0, 255, out=donor), out=donor)
     return out

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import InputError, NoFaceError
-from ...render.composite import composite
+from ...render.composite import Placement, composite
 from ...render.lipwarp import effective_shift, parting_row
-from ...types import CancelCheck, ProgressCallback, never_cancel, no_progress
+from ...types import Box, CancelCheck, ProgressCallback, never_cancel, no_progress
 from ..base import Engine, FrameBatch, RenderJob
 from .bank import load_or_build
 from .donors import choose_donors
@@ -43,21 +43,38 @@ class MouthBankEngine(Engine):
         self.lip_shifts = effective_shift(job.plan.mouth_targets[:, 0], template.mouth[self.donors, 0], job.plan.mouth_active)
         self.bank = load_or_build(template, progress, should_cancel)
         self.partings: dict[int, np.ndarray] = {}  # donor -> where its mouth parts: the same each time it is shown
+        self.placed: dict[int, Placement] = {}  # output frame -> its placement, from changed_boxes() until render()
+
+    def _changes(self, index: int, base_index: int) -> bool:
+        """Whether output frame `index` (over template frame `base_index`) gets another mouth: not
+        where there is no face, nor where the base frame already has the one wanted."""
+        donor, shift = int(self.donors[index]), float(self.lip_shifts[index])
+        return bool(self.template.has_face[base_index]) and (donor != base_index or shift != 0)
+
+    def changed_boxes(self, output_indices: np.ndarray, base_indices: np.ndarray) -> list[Box | None]:
+        landmarks, frame = self.template.landmarks, (0, 0, self.job.video.width, self.job.video.height)
+        boxes: list[Box | None] = []
+        for index, base_index in zip(output_indices, base_indices):
+            place = None
+            if self._changes(index, base_index):  # kept for render(), which needs it again
+                place = self.placed[int(index)] = Placement.of(landmarks[base_index], landmarks[self.donors[index]])
+            boxes.append(None if place is None else place.box(frame))
+        return boxes
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         template = self.template
         out = []
-        for index, base_index, frame in zip(batch.output_indices, batch.base_indices, batch.frames):
-            donor, shift = int(self.donors[index]), float(self.lip_shifts[index])
-            if not template.has_face[base_index] or (donor == base_index and shift == 0):
-                out.append(frame)  # no face to change, or the base frame already has this mouth
+        for k, (index, base_index, frame) in enumerate(zip(batch.output_indices, batch.base_indices, batch.frames)):
+            if not self._changes(index, base_index):
+                out.append(frame)
                 continue
+            donor, shift = int(self.donors[index]), float(self.lip_shifts[index])
             crop, origin = np.asarray(self.bank.crops[donor]), self.bank.origins[donor].astype(np.float64)
             if shift and donor not in self.partings:
                 self.partings[donor] = parting_row(crop, template.landmarks[donor][:, :2] - origin)
             out.append(composite(
                 frame, template.landmarks[base_index], crop, origin, template.landmarks[donor], shift,
-                self.partings.get(donor),
+                self.partings.get(donor), batch.origin(k), self.placed.pop(int(index), None),
             ))
         return out
 

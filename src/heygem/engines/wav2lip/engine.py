@@ -15,7 +15,7 @@ import numpy as np
 
 from ...config import Settings
 from ...errors import InputError
-from ...types import CancelCheck, ProgressCallback, never_cancel, no_progress
+from ...types import Box, CancelCheck, ProgressCallback, never_cancel, no_progress
 from ..base import Engine, FrameBatch, RenderJob
 from . import audio, blend, boxes
 from .checkpoint import load_generator, locate, unavailable_reason
@@ -61,6 +61,9 @@ class Wav2LipEngine(Engine):
         self.model = load_generator(path, self.device, self.dtype)
         log.info("Wav2Lip checkpoint %s on %s (%s)", path, self.device, str(self.dtype).removeprefix("torch."))
 
+    def changed_boxes(self, output_indices: np.ndarray, base_indices: np.ndarray) -> list[Box | None]:
+        return [tuple(int(v) for v in self.boxes[base]) if self.valid[base] else None for base in base_indices]
+
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         import cv2
         import torch
@@ -71,9 +74,11 @@ class Wav2LipEngine(Engine):
         todo = [k for k, base in enumerate(batch.base_indices) if self.valid[base]]
         if not todo:
             return out  # no face in any of these frames: they pass through unchanged
+        # The face boxes in the pixels of each frame given (a whole frame, or the box around it)
+        boxes = {k: self.boxes[batch.base_indices[k]] - np.tile(batch.origin(k), 2) for k in todo}
         # Frames are RGB; the network was trained on OpenCV's BGR crops.
         crops = np.stack([
-            cv2.resize(_crop(batch.frames[k], self.boxes[batch.base_indices[k]]), (FACE, FACE),
+            cv2.resize(_crop(batch.frames[k], boxes[k]), (FACE, FACE),
                        interpolation=cv2.INTER_AREA)[..., ::-1]
             for k in todo
         ])
@@ -86,8 +91,7 @@ class Wav2LipEngine(Engine):
         generated = (generated.float().clamp(0, 1) * 255).round().to(torch.uint8)
         generated = generated.permute(0, 2, 3, 1).cpu().numpy()[..., ::-1]  # back to RGB
         for face, k in zip(generated, todo):
-            out[k] = blend.paste(batch.frames[k], np.ascontiguousarray(face),
-                                 self.boxes[batch.base_indices[k]], self.sharpen)
+            out[k] = blend.paste(batch.frames[k], np.ascontiguousarray(face), boxes[k], self.sharpen)
         return out
 
     def release(self) -> None:

@@ -1,0 +1,58 @@
+"""Where only the engine changes frames, the pipeline converts just the boxes it names: the output
+is the same as rendering whole frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from testengines import BoxCountingMouthBank, WholeFrameMouthBank
+
+from heygem import pipeline
+from heygem.config import Settings
+from heygem.engines import registry
+from heygem.media.decode import VideoSource
+from heygem.options import GenerateOptions
+
+for engine in (BoxCountingMouthBank, WholeFrameMouthBank):
+    registry.register(engine)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    """One data folder: the template is analysed once for all cases."""
+    return Settings(data_dir=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture
+def media(testmedia):
+    return testmedia / "video" / "woman_glasses_en.mp4", testmedia / "audio" / "zh_bus_3s.wav"
+
+
+def frames(path) -> np.ndarray:
+    with VideoSource(path) as source:
+        return np.stack(list(source.read()))
+
+
+def test_boxes_of_the_decoded_pictures_render_as_whole_frames_do(tmp_path, media, settings):
+    """A real clip through the real pipeline: the default engine given only its boxes, and the same
+    engine given whole frames, make the same video (the encoder gets the same pictures)."""
+    video, audio = media
+    BoxCountingMouthBank.given.clear()
+    boxes = pipeline.run(video, audio, tmp_path / "boxes.mp4", GenerateOptions(engine="test-mouthbank-counting"),
+                         settings)
+    whole = pipeline.run(video, audio, tmp_path / "whole.mp4", GenerateOptions(engine="test-mouthbank-whole"),
+                         settings)
+    assert boxes.frames == whole.frames > 50
+    # frames whose mouth is the base frame's own (or without a face) are not even given
+    assert 0 < BoxCountingMouthBank.given["boxes"] <= boxes.frames and BoxCountingMouthBank.given["whole"] == 0
+    a, b = frames(tmp_path / "boxes.mp4"), frames(tmp_path / "whole.mp4")
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a[10:], frames(video)[10:len(a)])  # the mouths did change
+
+
+def test_a_step_that_needs_whole_frames_gets_them(tmp_path, media, settings):
+    video, audio = media
+    BoxCountingMouthBank.given.clear()
+    result = pipeline.run(video, audio, tmp_path / "out.mp4",
+                          GenerateOptions(engine="test-mouthbank-counting", background="#2080ff"), settings)
+    assert BoxCountingMouthBank.given == {"whole": result.frames}
