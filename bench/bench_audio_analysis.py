@@ -24,7 +24,7 @@ from fractions import Fraction  # noqa: E402
 import numpy as np  # noqa: E402
 
 from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
-from heygem.analysis.phones import viseme_shares  # noqa: E402
+from heygem.analysis.phones import phone_shares  # noqa: E402
 from heygem.cli.eval import default_media  # noqa: E402
 from heygem.media.decode import load_audio  # noqa: E402
 from heygem.motion import general  # noqa: E402
@@ -50,17 +50,17 @@ def main() -> None:
     fps = Fraction(25)
     model = general.load()
     analyze_audio(samples[:SAMPLE_RATE], fps)  # load the VAD and decoder once, outside the timing
-    viseme_shares(samples[:SAMPLE_RATE], fps, 25)
+    phone_shares(samples[:SAMPLE_RATE], fps, 25)
     stages = {"analyze_audio": [], "phone decoding": [], "features + predict": []}
     for _ in range(args.runs):
         start = time.process_time()
         audio = analyze_audio(samples, fps)
         stages["analyze_audio"].append(time.process_time() - start)
         start = time.process_time()
-        visemes = viseme_shares(samples, fps, audio.frame_count)
+        phones = phone_shares(samples, fps, audio.frame_count)
         stages["phone decoding"].append(time.process_time() - start)
         start = time.process_time()
-        model.predict_features(general.frame_features(audio, model.feature_set, visemes))
+        model.predict_features(general.frame_features(audio, model.feature_set, phones))
         stages["features + predict"].append(time.process_time() - start)
     total = sum(statistics.median(v) for v in stages.values())
     print(f"{'stage':<20} {'cpu s/min':>9}")
