@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from heygem.motion import mouth_model
-from heygem.motion.plan import LEAD_S, RELEASE_S, mouth_active, mouth_targets, rest_shape
+from heygem.motion.plan import LEAD_S, RELEASE_S, mouth_active, mouth_targets, person_weight, rest_shape
 from heygem.types import AudioAnalysis
 
 
@@ -19,6 +19,14 @@ def test_learns_a_mapping_and_refuses_too_little_data():
     predicted = model.predict(features[200:])
     assert np.corrcoef(predicted[:, 0], truth[200:, 0])[0, 1] > 0.9
     assert mouth_model.fit(features[:30], targets[:30], valid[:30]) is None
+
+
+def test_the_person_model_counts_by_the_movement_it_explains_on_the_template():
+    assert person_weight(0.4, 0.4) == pytest.approx(0.5)
+    assert person_weight(0.2, 0.4) == pytest.approx(0.8)  # 0.16 / (0.04 + 0.16)
+    assert person_weight(0.4, 0.0) == 0.0 and person_weight(0.4, -0.3) == 0.0
+    assert person_weight(-0.1, 0.2) == 1.0 and person_weight(-0.1, -0.2) == 0.0
+    assert person_weight(0.5, 0.3) < person_weight(0.5, 0.4) < person_weight(0.4, 0.4)
 
 
 def test_context_stack_and_utterance_normalisation():
