@@ -84,8 +84,3 @@ def visemes_of(phones: np.ndarray) -> np.ndarray:
     for i, phone in enumerate(PHONES):
         membership[i, CLASS_OF[phone]] = 1.0
     return phones @ membership
-
-
-def viseme_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
-    """(count, len(VISEMES)) float32: the share of each video frame's span spent in each class."""
-    return visemes_of(phone_shares(samples, fps, count))
