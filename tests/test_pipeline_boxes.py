@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from testengines import BoxCountingMouthBank, WholeFrameMouthBank
+from testengines import AudioDrivenEngine, BoxCountingMouthBank, WholeFrameMouthBank
 
 from heygem import pipeline
 from heygem.config import Settings
@@ -13,7 +13,7 @@ from heygem.engines import registry
 from heygem.media.decode import VideoSource
 from heygem.options import GenerateOptions
 
-for engine in (BoxCountingMouthBank, WholeFrameMouthBank):
+for engine in (AudioDrivenEngine, BoxCountingMouthBank, WholeFrameMouthBank):
     registry.register(engine)
 
 
@@ -56,3 +56,14 @@ def test_a_step_that_needs_whole_frames_gets_them(tmp_path, media, settings):
     result = pipeline.run(video, audio, tmp_path / "out.mp4",
                           GenerateOptions(engine="test-mouthbank-counting", background="#2080ff"), settings)
     assert BoxCountingMouthBank.given == {"whole": result.frames}
+
+
+def test_an_engine_that_hears_the_audio_itself_gets_no_target_mouths(tmp_path, media, settings):
+    """Wav2Lip-like engines get the face analysis but no general mouth model, so no phone decoding."""
+    video, audio = media
+    AudioDrivenEngine.jobs.clear()
+    result = pipeline.run(video, audio, tmp_path / "out.mp4", GenerateOptions(engine="test-audio-driven"), settings)
+    (job,) = AudioDrivenEngine.jobs
+    assert job.template is not None and job.template.has_face.any()
+    assert job.plan.mouth_targets is None and job.audio.phones is None
+    assert job.plan.mouth_active.any() and result.frames == job.plan.frame_count

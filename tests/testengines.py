@@ -75,3 +75,20 @@ class BoxCountingMouthBank(MouthBankEngine):
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         self.given["whole" if batch.origins is None else "boxes"] += len(batch.frames)
         return super().render(batch)
+
+
+class AudioDrivenEngine(Engine):
+    """Like Wav2Lip: needs the face analysis, hears the audio itself, never the plan's target mouths.
+    Keeps the job it was prepared with (in `jobs`) and leaves frames as they are."""
+
+    name = "test-audio-driven"
+    description = "test engine: face analysis without target mouths"
+    follows_mouth_targets = False
+    jobs: list = []
+
+    def prepare(self, job, progress=None, should_cancel=None) -> None:
+        super().prepare(job)
+        self.jobs.append(job)
+
+    def render(self, batch: FrameBatch) -> list[np.ndarray]:
+        return batch.frames

@@ -352,8 +352,9 @@ def run(
         captions = None
         if options.subtitles != "none":  # before the slow stages: a bad script fails fast
             captions = watch.run("subtitles", _subtitles, options, audio, samples, info)
+        targets_wanted = engine_cls.needs_face_analysis and engine_cls.follows_mouth_targets
         with ThreadPoolExecutor(1, "heygem-phones") as ahead:
-            phones = ahead.submit(_phones, options, samples, info) if engine_cls.needs_face_analysis else None
+            phones = ahead.submit(_phones, options, samples, info) if targets_wanted else None
             template = None
             if engine_cls.needs_face_analysis:
                 template = watch.run("template analysis", _template_analysis, source, settings, bar.analysis, cancel)
@@ -364,7 +365,7 @@ def run(
             speech = watch.run("audio analysis", analyze_audio, samples, info.fps)
             if phones is not None:  # waiting for them counts as the audio analysis
                 speech = replace(speech, phones=watch.run("audio analysis", phones.result))
-        plan = watch.run("motion plan", _motion_plan, template, speech, info, options)
+        plan = watch.run("motion plan", _motion_plan, template if targets_wanted else None, speech, info, options)
         engine = registry.create(engine_cls.name, device, settings, dict(options.engine_options))
         try:
             watch.run("engine prepare", engine.prepare, RenderJob(info, template, speech, plan), bar.held, cancel)

@@ -33,6 +33,7 @@ class Wav2LipEngine(Engine):
     name = "wav2lip"
     description = "Wav2Lip with your own wav2lip.pth / wav2lip_gan.pth (any face video, no speech needed in the template)"
     needs_face_analysis = True
+    follows_mouth_targets = False  # it hears the audio itself
 
     @classmethod
     def unavailable_reason(cls, settings: Settings, options: Mapping[str, str]) -> str | None:
