@@ -138,7 +138,7 @@ def composite(
 ) -> np.ndarray:
     """The base frame (RGB uint8) with the donor's lower face blended in; the donor is given as a
     crop of its frame starting at crop_origin (x, y), with landmarks in its full-frame pixels.
-    The base may be a piece of its frame too, starting at base_origin, that holds blend_box (its
+    The base may be a piece of its frame too, starting at base_origin, that holds Placement.box (its
     landmarks stay in whole-frame pixels): the result is then exactly that piece of the whole
     frame's result. lip_shift (inter-ocular units) opens (+) or closes (-) the donor's mouth that
     much further. donor_parting: the donor's parting_row in its crop, where the caller keeps it per

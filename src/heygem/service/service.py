@@ -144,9 +144,9 @@ class JobService:
         if not isinstance(request, JobRequest):
             request = JobRequest(request, audio_path, text=text, voice=voice, name=name, job_id=job_id,
                                  deliver_to=deliver_to, options=options or GenerateOptions())
-        options = self._check_options(request.options)
+        self._check_options(request.options)
         with self._keeping_inputs() as stored:
-            options = self._store_background(options, stored)
+            options = self._store_background(request.options, stored)
             video = self._store_video(request.video, stored)
             audio = self._store_audio(request.audio, stored)
             job = self._new_job(video, audio, options, None, request.name, request.text, request.voice,
@@ -173,10 +173,10 @@ class JobService:
         if not isinstance(request, BatchRequest):
             request = BatchRequest(videos=tuple(videos), audio=request, text=text, voice=voice,
                                    audios=tuple(audios), video=video, options=options or GenerateOptions())
-        options = self._check_options(request.options)
+        self._check_options(request.options)
         batch_id = uuid.uuid4().hex
         with self._keeping_inputs() as stored:
-            options = self._store_background(options, stored)
+            options = self._store_background(request.options, stored)
             if request.one_template:
                 template = self._store_video(request.video, stored)
                 pairs = [(template, self._store_audio(a, stored)) for a in request.audios]
@@ -230,7 +230,7 @@ class JobService:
                     shutil.rmtree(self.settings.templates_dir / Path(path).stem, ignore_errors=True)
                     log.info("removed input copy %s (no job uses it)", Path(path).name)
 
-    def _check_options(self, options: GenerateOptions) -> GenerateOptions:
+    def _check_options(self, options: GenerateOptions) -> None:
         """The checks that need this machine (the request checked the rest); device "auto" means the service's."""
         from ..engines import registry
 
@@ -240,7 +240,6 @@ class JobService:
             raise EngineUnavailable(f"engine {engine.name!r} is unavailable: {reason}")
         if (options.device or "auto").strip().lower() != "auto":
             devices.resolve(options.device)  # DeviceError now rather than a failed job later
-        return options
 
     def _store_background(self, options: GenerateOptions, stored: list[Path]) -> GenerateOptions:
         """InputError for a bad background value or picture; a picture is copied into uploads and claimed
@@ -251,7 +250,7 @@ class JobService:
         if image is None:
             return options
         return dataclasses.replace(options, background=str(self._store(image, "background image",
-                                                                       self.settings.max_audio_bytes, stored)))
+                                                                       self.settings.max_bytes("image"), stored)))
 
     def _store_video(self, path: str | Path, stored: list[Path]) -> tuple[Path, str]:
         return self._store(path, "video", self.settings.max_video_bytes, stored), Path(path).name

@@ -55,10 +55,13 @@ class MouthBankEngine(Engine):
         landmarks, frame = self.template.landmarks, (0, 0, self.job.video.width, self.job.video.height)
         boxes: list[Box | None] = []
         for index, base_index in zip(output_indices, base_indices):
-            place = None
-            if self._changes(index, base_index):  # kept for render(), which needs it again
-                place = self.placed[int(index)] = Placement.of(landmarks[base_index], landmarks[self.donors[index]])
-            boxes.append(None if place is None else place.box(frame))
+            box = None
+            if self._changes(index, base_index):
+                place = Placement.of(landmarks[base_index], landmarks[self.donors[index]])
+                box = place.box(frame)
+                if box is not None:  # render() gets this frame and needs the placement again
+                    self.placed[int(index)] = place
+            boxes.append(box)
         return boxes
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
