@@ -3,7 +3,7 @@
 Stages: `analyze_audio` (loudness, Silero VAD, log-mel), the all-phone decoding of the general
 mouth model (pocketsphinx), and the model's features + prediction. The audio is the real test
 speech beside the repo (../shared/testmedia/audio, or $HEYGEM_TESTMEDIA/audio) joined into one track, repeated to about a
-minute. One thread for torch and BLAS, so "cpu s/min" is what one core spends; the median of
+minute. One thread for torch and BLAS and no phone decoding workers, so "cpu s/min" is what one core spends; the median of
 several runs.
 
     python bench/bench_audio_analysis.py [--runs 3]
@@ -24,6 +24,7 @@ from fractions import Fraction  # noqa: E402
 import numpy as np  # noqa: E402
 
 from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
+from heygem.analysis import phones as phone_decoding  # noqa: E402
 from heygem.analysis.phones import phone_shares  # noqa: E402
 from heygem.cli.eval import default_media  # noqa: E402
 from heygem.media.decode import load_audio  # noqa: E402
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    phone_decoding.MAX_WORKERS = 1  # the pieces decoded here, as on a one-core machine
     samples = minute_of_speech()
     minutes = len(samples) / SAMPLE_RATE / 60
     fps = Fraction(25)

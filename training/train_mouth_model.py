@@ -52,7 +52,7 @@ SMOOTHING_S = (0.0, 0.04, 0.06, 0.08, 0.12)
 WARPS = (0.9, 1.1)
 """Frequency-axis scales of the augmented copies of each training clip: voices with a vocal tract
 about 10% longer or shorter. 0.9/1.1 and 0.85/0.92/1.08/1.15 validated alike (0.395, 0.393)."""
-AUDIO_CACHE_VERSION = 4  # 4: noise phones apart from silence; 3: phones and warped log-mel; 2: a fresh decoder per clip
+AUDIO_CACHE_VERSION = 5  # 5: phones decoded in ~15 s pieces; 4: noise phones apart from silence; 3: phones and warped log-mel; 2: a fresh decoder per clip
 SEED = 0  # nothing here is random; kept in the record so a future stochastic learner states its seed
 
 

@@ -191,8 +191,9 @@ def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, info:
 
 def _phones(options: GenerateOptions, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:
     """The driving audio's phones per output frame, when the mouth model listens to them
-    (decoding phones costs ~3 s of CPU per minute of speech, out of the GIL: the pipeline runs it
-    while it reads the template analysis and analyses the audio)."""
+    (decoding phones costs ~3 s of CPU per minute of speech, in worker processes where there are
+    cores for them: the pipeline waits for them while it reads the template analysis and analyses
+    the audio)."""
     from .analysis.audio import frame_count
     from .analysis.phones import phone_shares
     from .motion import general

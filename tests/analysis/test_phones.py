@@ -1,0 +1,58 @@
+"""Phone decoding in pieces: cut in pauses, decoded by worker processes, the same labels as here."""
+
+import logging
+import sys
+
+import numpy as np
+import pytest
+
+from heygem.analysis import phones
+from heygem.media.decode import load_audio
+
+RATE = 16000
+
+
+def test_long_audio_is_cut_in_its_pauses():
+    rng = np.random.default_rng(0)
+    seconds = 40
+    samples = (0.3 * rng.normal(size=seconds * RATE)).astype(np.float32)
+    pauses = [(13.9, 14.4), (29.5, 30.1)]  # near each 15 s mark
+    for start, end in pauses:
+        samples[int(start * RATE) : int(end * RATE)] = 0.0
+    starts = phones.piece_starts(samples)
+    assert len(starts) == 3 and starts[0] == 0
+    for cut, (start, end) in zip(starts[1:], pauses):
+        assert start * 100 <= cut <= end * 100
+    assert phones.piece_starts(samples[: 20 * RATE]) == [0]  # too short to cut: one piece
+
+
+@pytest.fixture(scope="module")
+def long_speech(testmedia):
+    """~40 s of real speech with short pauses: three pieces."""
+    clips = [load_audio(path, RATE) for path in sorted((testmedia / "audio").glob("en_*.wav"))]
+    pause = np.zeros(RATE // 3, np.float32)
+    return np.concatenate([part for clip in clips * 2 for part in (clip, pause)])[: 40 * RATE]
+
+
+def test_workers_decode_the_pieces_as_this_process_would(long_speech, monkeypatch):
+    assert len(phones.piece_starts(long_speech)) == 3
+    if len(phones.os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: the pieces are decoded here anyway")
+    in_workers = phones.phone_segments(long_speech)
+    monkeypatch.setattr(phones, "MAX_WORKERS", 1)
+    assert phones.phone_segments(long_speech) == in_workers
+    labels = {phone for phone, _, _ in in_workers}
+    assert {"SIL"} < labels and len(labels) > 10  # real phones, not only silence
+    ends = [last for _, _, last in in_workers]
+    assert ends == sorted(ends) and ends[-1] >= len(long_speech) / RATE * 100 - 50
+
+
+def test_a_failing_worker_leaves_the_decoding_to_this_process(long_speech, monkeypatch, caplog):
+    if len(phones.os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: no workers")
+    piece = long_speech[: 8 * RATE]
+    expected = phones.utterance_segments(piece)
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    with caplog.at_level(logging.WARNING, "heygem.phones"):
+        assert phones._decode_all([piece, piece]) == [expected, expected]
+    assert "phone decoding worker failed" in caplog.text
