@@ -36,7 +36,7 @@ def long_speech(testmedia):
 
 def test_workers_decode_the_pieces_as_this_process_would(long_speech, monkeypatch):
     assert len(phones.piece_starts(long_speech)) == 3
-    if len(phones.os.sched_getaffinity(0)) < 2:
+    if phones._cores() < 2:
         pytest.skip("one core: the pieces are decoded here anyway")
     in_workers = phones.phone_segments(long_speech)
     monkeypatch.setattr(phones, "MAX_WORKERS", 1)
@@ -48,7 +48,7 @@ def test_workers_decode_the_pieces_as_this_process_would(long_speech, monkeypatc
 
 
 def test_a_failing_worker_leaves_the_decoding_to_this_process(long_speech, monkeypatch, caplog):
-    if len(phones.os.sched_getaffinity(0)) < 2:
+    if phones._cores() < 2:
         pytest.skip("one core: no workers")
     piece = long_speech[: 8 * RATE]
     expected = phones.utterance_segments(piece)

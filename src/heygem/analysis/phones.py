@@ -76,9 +76,13 @@ def _new_decoder():
 
 def utterance_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
     """(phone, first, last) 10 ms frames of 16 kHz mono float audio decoded as one utterance."""
+    return _decoded(_pcm(samples))
+
+
+def _decoded(pcm: bytes) -> list[tuple[str, int, int]]:
     decoder = _new_decoder()
     decoder.start_utt()
-    decoder.process_raw(_pcm(samples), full_utt=True)
+    decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
     return [(seg.word, seg.start_frame, seg.end_frame) for seg in decoder.seg()]
 
@@ -117,7 +121,7 @@ def phone_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
 def _decode_all(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
     """Each piece decoded as its own utterance: by worker processes where there is more than one
     core, else here."""
-    workers = min(len(pieces), MAX_WORKERS, len(os.sched_getaffinity(0)))
+    workers = min(len(pieces), MAX_WORKERS, _cores())
     if workers < 2:
         return [utterance_segments(piece) for piece in pieces]
     shares = [list(range(k, len(pieces), workers)) for k in range(workers)]
@@ -128,6 +132,10 @@ def _decode_all(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
         for i, result in zip(share, results):
             segments[i] = result
     return segments
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _in_worker(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
@@ -147,9 +155,7 @@ def _serve() -> None:
     """The worker: length-prefixed 16-bit pieces on stdin -> a JSON line of segments per piece."""
     source = sys.stdin.buffer
     while header := source.read(8):
-        pcm = source.read(int.from_bytes(header, "little"))
-        samples = np.frombuffer(pcm, np.int16).astype(np.float32) / 32767
-        print(json.dumps(utterance_segments(samples)), flush=True)
+        print(json.dumps(_decoded(source.read(int.from_bytes(header, "little")))), flush=True)
 
 
 def phone_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
