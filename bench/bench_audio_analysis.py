@@ -24,8 +24,7 @@ from fractions import Fraction  # noqa: E402
 import numpy as np  # noqa: E402
 
 from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
-from heygem.analysis import phones as phone_decoding  # noqa: E402
-from heygem.analysis.phones import phone_shares  # noqa: E402
+from heygem.analysis import phones  # noqa: E402
 from heygem.cli.eval import default_media  # noqa: E402
 from heygem.media.decode import load_audio  # noqa: E402
 from heygem.motion import general  # noqa: E402
@@ -46,23 +45,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    phone_decoding.MAX_WORKERS = 1  # the pieces decoded here, as on a one-core machine
+    phones.MAX_WORKERS = 1  # the pieces decoded here, as on a one-core machine
     samples = minute_of_speech()
     minutes = len(samples) / SAMPLE_RATE / 60
     fps = Fraction(25)
     model = general.load()
     analyze_audio(samples[:SAMPLE_RATE], fps)  # load the VAD and decoder once, outside the timing
-    phone_shares(samples[:SAMPLE_RATE], fps, 25)
+    phones.phone_shares(samples[:SAMPLE_RATE], fps, 25)
     stages = {"analyze_audio": [], "phone decoding": [], "features + predict": []}
     for _ in range(args.runs):
         start = time.process_time()
         audio = analyze_audio(samples, fps)
         stages["analyze_audio"].append(time.process_time() - start)
         start = time.process_time()
-        phones = phone_shares(samples, fps, audio.frame_count)
+        shares = phones.phone_shares(samples, fps, audio.frame_count)
         stages["phone decoding"].append(time.process_time() - start)
         start = time.process_time()
-        model.predict_features(general.frame_features(audio, model.feature_set, phones))
+        model.predict_features(general.frame_features(audio, model.feature_set, shares))
         stages["features + predict"].append(time.process_time() - start)
     total = sum(statistics.median(v) for v in stages.values())
     print(f"{'stage':<20} {'cpu s/min':>9}")

@@ -46,6 +46,7 @@ PHONES = tuple(phone for phones in VISEMES.values() for phone in phones)
 apart from silence: validated better than pooled (0.403 vs 0.395)."""
 PHONE_INDEX = {phone: i for i, phone in enumerate(PHONES)}
 SEGMENT_HZ = 100  # the decoder's frame rate
+SEGMENT_SAMPLES = 16000 // SEGMENT_HZ  # of its 16 kHz audio
 PIECE_S = 15.0
 """Speech is decoded in pieces of about this length, each its own utterance, so that the pieces can
 be decoded at the same time in worker processes (the decoder holds the GIL: threads would take
@@ -94,8 +95,8 @@ def _pcm(samples: np.ndarray) -> bytes:
 def piece_starts(samples: np.ndarray) -> list[int]:
     """The first 10 ms frame of each piece (see PIECE_S): one cut near every PIECE_S seconds, at the
     quietest 0.1 s around its mark; the last piece is at least half a piece long."""
-    step = len(samples) // (16000 // SEGMENT_HZ)
-    frames = samples[: step * (16000 // SEGMENT_HZ)].reshape(step, -1).astype(np.float64)
+    step = len(samples) // SEGMENT_SAMPLES
+    frames = samples[: step * SEGMENT_SAMPLES].reshape(step, -1).astype(np.float64)
     energy = np.convolve((frames**2).mean(axis=1), np.ones(10), mode="same")
     piece, search = int(PIECE_S * SEGMENT_HZ), int(CUT_SEARCH_S * SEGMENT_HZ)
     starts = [0]
@@ -110,7 +111,7 @@ def phone_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
     """(phone, first, last) 10 ms frames of 16 kHz mono float audio, in order: decoded in pieces,
     several at a time where there are cores for it."""
     starts = piece_starts(samples)
-    bounds = [start * (16000 // SEGMENT_HZ) for start in starts] + [len(samples)]
+    bounds = [start * SEGMENT_SAMPLES for start in starts] + [len(samples)]
     pieces = [samples[a:b] for a, b in zip(bounds, bounds[1:])]
     segments = []
     for start, decoded in zip(starts, _decode_all(pieces)):
@@ -124,14 +125,9 @@ def _decode_all(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
     workers = min(len(pieces), MAX_WORKERS, _cores())
     if workers < 2:
         return [utterance_segments(piece) for piece in pieces]
-    shares = [list(range(k, len(pieces), workers)) for k in range(workers)]
+    runs = [pieces[k * len(pieces) // workers : (k + 1) * len(pieces) // workers] for k in range(workers)]
     with ThreadPoolExecutor(workers) as threads:
-        decoded = list(threads.map(lambda share: _in_worker([pieces[i] for i in share]), shares))
-    segments: list = [None] * len(pieces)
-    for share, results in zip(shares, decoded):
-        for i, result in zip(share, results):
-            segments[i] = result
-    return segments
+        return [decoded for run in threads.map(_in_worker, runs) for decoded in run]
 
 
 def _cores() -> int:
