@@ -189,18 +189,25 @@ def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, info:
                      options.mouth_weights)
 
 
-def _phones(options: GenerateOptions, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:
-    """The driving audio's phones per output frame, when the mouth model listens to them
-    (decoding phones costs ~3 s of CPU per minute of speech, in worker processes where there are
-    cores for them: the pipeline waits for them while it reads the template analysis and analyses
-    the audio)."""
+def _phones(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:
+    """The driving audio's phones per output frame, when the mouth model listens to them: for
+    synthesised speech the synthesiser's own phoneme timings (exact, and they validated better:
+    training/validate_tts_phones.py), else decoded (~3 s of CPU per minute of speech, in worker
+    processes where there are cores for them: the pipeline waits for them while it reads the
+    template analysis and analyses the audio)."""
     from .analysis.audio import frame_count
-    from .analysis.phones import phone_shares
+    from .analysis.phones import phone_shares, timed_phone_shares
     from .motion import general
+    from .tts import sidecars
 
     if options.motion != "learned" or not general.load(options.mouth_weights).feature_set.startswith("mel+phones"):
         return None
-    return phone_shares(samples, info.fps, frame_count(len(samples), SAMPLE_RATE, info.fps))
+    count = frame_count(len(samples), SAMPLE_RATE, info.fps)
+    known = sidecars.load(audio, "phonemes")
+    if known:
+        log.info("mouth phones from the speech synthesis (%d phonemes)", len(known))
+        return timed_phone_shares(known, info.fps, count)
+    return phone_shares(samples, info.fps, count)
 
 
 def _decode(source: VideoSource, plan: MotionPlan, size: int) -> Iterator[DecodedBatch]:
@@ -355,7 +362,7 @@ def run(
             captions = watch.run("subtitles", _subtitles, options, audio, samples, info)
         targets_wanted = engine_cls.needs_face_analysis and engine_cls.follows_mouth_targets
         with ThreadPoolExecutor(1, "heygem-phones") as ahead:
-            phones = ahead.submit(_phones, options, samples, info) if targets_wanted else None
+            phones = ahead.submit(_phones, options, audio, samples, info) if targets_wanted else None
             template = None
             if engine_cls.needs_face_analysis:
                 template = watch.run("template analysis", _template_analysis, source, settings, bar.analysis, cancel)

@@ -15,6 +15,7 @@ from heygem.media.decode import probe_audio
 from heygem.options import GenerateOptions
 from heygem.service import JobNotFound, JobStateError, JobStatus
 from heygem.subtitles.timing import load_phrases
+from heygem.tts import sidecars
 
 LOOP = GenerateOptions(engine="loop", device="cpu")
 
@@ -247,7 +248,7 @@ def test_caller_chosen_id(make_service, media):
 
 def test_text_jobs_speak_with_the_builtin_voice(make_service, media):
     """The real TTS path: the worker synthesises the text offline, keeps the speech as the job's
-    audio (with its sentence timings, for subtitles), and the video is exactly as long as the speech."""
+    audio (with its sentence and phoneme timings, for subtitles and the mouth), and the video is exactly as long as the speech."""
     service = make_service()
     service.start()
     job = service.submit(media["video"], text="Hello there. This is the news.", voice="en-espeak", options=LOOP)
@@ -257,6 +258,7 @@ def test_text_jobs_speak_with_the_builtin_voice(make_service, media):
     speech = done.inputs.audio
     assert speech.parent == service.settings.uploads_dir and speech.suffix == ".wav"
     assert [phrase.text for phrase in load_phrases(speech)] == ["Hello there.", "This is the news."]
+    assert [label for _, _, label in sidecars.load(speech, "phonemes")][:4] == ["h", "ə", "l", "oʊ"]
     spoken = probe_audio(speech).duration
     assert spoken > 1.0
     with av.open(str(done.output)) as container:

@@ -166,6 +166,56 @@ def phone_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
     return per_video_frame(one_hot, fps, count)
 
 
+IPA_PHONES = {
+    "p": "P", "b": "B", "m": "M", "β": "B", "ɸ": "F", "f": "F", "v": "V", "ʋ": "V", "θ": "TH", "ð": "DH",
+    "t": "T", "d": "D", "n": "N", "l": "L", "ɫ": "L", "ɭ": "L", "ʎ": "L", "ɾ": "D", "s": "S", "z": "Z",
+    "ʃ": "SH", "ʒ": "ZH", "ɕ": "SH", "ʑ": "ZH", "ʂ": "SH", "ʐ": "ZH", "s.": "SH", "z.": "ZH", "ç": "HH",
+    "tʃ": "CH", "dʒ": "JH", "ts": "CH", "dz": "JH", "tɕ": "CH", "dʑ": "JH", "ʈʂ": "CH", "ts.": "CH", "ɖʐ": "JH",
+    "k": "K", "ɡ": "G", "g": "G", "ŋ": "NG", "nɡ": "NG", "ng": "NG", "ɲ": "N", "ɴ": "NG", "x": "HH", "χ": "HH", "h": "HH", "ɦ": "HH",
+    "ʁ": "HH", "ʔ": "HH", "r": "R", "ɹ": "R", "ɻ": "R", "j": "Y", "w": "W", "ɥ": "W",
+    "i": "IY", "ɪ": "IH", "ɨ": "IH", "e": "EY", "ɛ": "EH", "æ": "AE", "a": "AA", "ɑ": "AA", "ɒ": "AA",
+    "ɐ": "AH", "ʌ": "AH", "ə": "AH", "ɘ": "AH", "ɤ": "AH", "ɚ": "ER", "ɝ": "ER", "ɜ": "ER", "ɔ": "AO",
+    "o": "OW", "ɵ": "OW", "ø": "OW", "œ": "OW", "ʊ": "UH", "ɯ": "UH", "u": "UW", "y": "UW",
+}
+"""The synthesisers' IPA (eSpeak NG's and Piper's, English and Mandarin) as the decoder's phones,
+by where the lips and jaw are: Mandarin's rounded front vowel y as UW, its retroflexes as the
+postalveolars, the glottal stop as HH. Longer labels (diphthongs, "ong") are split into these."""
+_STOPS = {"P", "B", "T", "D", "K", "G", "CH", "JH"}
+_IPA_MARKS = str.maketrans("", "", "ːˑʰʲʷ\u0303\u0329\u032f\u0361\u02de0123456789")
+
+
+def ipa_phones(label: str) -> list[str]:
+    """One synthesiser phoneme -> the decoder's phones it passes through, in order (an affricate
+    is one phone, a diphthong two): aspiration ("th", "tɕh"), length, tone and other marks dropped;
+    an unknown sound counts as a neutral vowel, so speech never reads as a pause."""
+    label = label.translate(_IPA_MARKS)
+    phones: list[str] = []
+    while label:
+        if label[0] == "h" and phones and phones[-1] in _STOPS:
+            label = label[1:]  # aspiration: the stop's release, no sound of its own for the lips
+            continue
+        size = next((n for n in (3, 2, 1) if label[:n] in IPA_PHONES), 0)
+        phones.append(IPA_PHONES[label[:size]] if size else "AH")
+        label = label[max(size, 1):]
+    return phones
+
+
+def timed_phone_shares(phonemes, fps: Fraction, count: int) -> np.ndarray:
+    """Like phone_shares, from a synthesiser's own phoneme timings ((start_s, end_s, IPA), pauses
+    as gaps) instead of decoding: a phoneme of several phones gives each an equal part of its time."""
+    from .audio import per_video_frame
+
+    hundredths = max(1, int(np.ceil(count / float(fps) * SEGMENT_HZ)))
+    labels = np.zeros(hundredths, np.int64)
+    for start, end, label in phonemes:
+        parts = ipa_phones(label)
+        bounds = np.linspace(start * SEGMENT_HZ, end * SEGMENT_HZ, len(parts) + 1).round().astype(int)
+        for phone, first, stop in zip(parts, bounds, bounds[1:]):
+            labels[max(0, first) : max(0, stop)] = PHONE_INDEX[phone]
+    one_hot = np.eye(len(PHONES), dtype=np.float32)[labels]
+    return per_video_frame(one_hot, fps, count)
+
+
 def visemes_of(phones: np.ndarray) -> np.ndarray:
     """(n, len(PHONES)) phone shares -> (n, len(VISEMES)) mouth-shape class shares."""
     membership = np.zeros((len(PHONES), len(VISEMES)), np.float32)

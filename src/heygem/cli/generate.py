@@ -114,12 +114,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     with tempfile.TemporaryDirectory(prefix="heygem-tts-") as tmp:
         audio = request.audio
         if request.text is not None:
-            from ..subtitles import save_phrases
             from ..tts import synthesize, write_wav
+            from ..tts.sidecars import save_timings
 
             speech = synthesize(request.text, request.voice, args.speed)
             audio = write_wav(speech, Path(tmp) / "speech.wav")
-            save_phrases(speech.phrases, audio)
+            save_timings(speech, audio)
             print(f"speech: {speech.duration:.1f} s, voice {speech.voice}")
         with TerminalProgress() as progress:
             result = pipeline.run(request.video, audio, args.output, request.options, settings, progress)

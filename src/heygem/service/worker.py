@@ -35,14 +35,14 @@ Runner = Callable[..., object]
 def resolve_audio(job: Job, settings: Settings) -> Path:
     """The audio file the pipeline reads: the job's uploaded copy, or its text spoken by
     heygem.tts.synthesize (the job's voice, else one chosen by the text's language). The speech
-    lands in uploads/ like any input, with its sentence timings beside it (for subtitles).
+    lands in uploads/ like any input, with the synthesis's sentence and phoneme timings beside it (tts.sidecars).
     """
     if job.inputs.audio is not None:
         return job.inputs.audio
     if not job.inputs.text:
         raise InputError(f"job {job.id} has neither audio nor text to speak")
-    from ..subtitles import save_phrases
     from ..tts import synthesize, write_wav
+    from ..tts.sidecars import save_timings
 
     part = settings.uploads_dir / f".{uuid.uuid4().hex}.part"
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def resolve_audio(job: Job, settings: Settings) -> Path:
         speech = synthesize(job.inputs.text, job.inputs.voice)
         write_wav(speech, part)
         adopted = adopt(part, file_sha256(part), ".wav")
-        save_phrases(speech.phrases, adopted)
+        save_timings(speech, adopted)
         return adopted
     finally:
         part.unlink(missing_ok=True)

@@ -1,22 +1,20 @@
 """Where a job's subtitle timings come from, best first:
 
 1. speech we synthesised: the TTS reports when each sentence starts and ends (saved beside the
-   speech file by `save_phrases`);
+   speech file, see tts.sidecars);
 2. audio with a script: the script aligned to the audio (see align.py);
 3. audio alone: English speech recognised; other languages need a script.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..media.checks import written_whole
+from ..tts import sidecars
 from ..tts.text import detect_language
 from . import align
 from .cues import Phrase
@@ -30,27 +28,15 @@ Mandarin clip -2.3 to -3.4, but two short Mandarin clips -1.7 and -2.16 pass for
 guess: a script, when given, always wins."""
 
 
-def phrases_path(audio: str | os.PathLike[str]) -> Path:
-    """The timings file that belongs to a synthesised speech file."""
-    audio = Path(audio)
-    return audio.with_name(audio.name + ".phrases.json")
-
-
 def save_phrases(phrases: tuple[tuple[float, float, str], ...] | None, audio: str | os.PathLike[str]) -> None:
-    """Keep the TTS's sentence timings beside its speech file (nothing when it reported none)."""
-    if not phrases:
-        return
-    target = phrases_path(audio)
-    with written_whole(target) as part:
-        part.write_text(json.dumps([[s, e, t] for s, e, t in phrases], ensure_ascii=False), encoding="utf-8")
+    """Keep sentence timings beside a speech file, as the synthesis does (nothing when there are none)."""
+    sidecars.save(audio, "phrases", phrases)
 
 
 def load_phrases(audio: str | os.PathLike[str]) -> list[Phrase] | None:
-    """Timings saved by `save_phrases` for this speech file, else None."""
-    path = phrases_path(audio)
-    if not path.is_file():
-        return None
-    return [Phrase(float(s), float(e), str(t)) for s, e, t in json.loads(path.read_text(encoding="utf-8"))]
+    """Timings saved by the synthesis for this speech file, else None."""
+    rows = sidecars.load(audio, "phrases")
+    return None if rows is None else [Phrase(*row) for row in rows]
 
 
 def phrases_for(audio: str | os.PathLike[str], samples: np.ndarray, script: str | None) -> list[Phrase]:

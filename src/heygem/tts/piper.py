@@ -26,7 +26,7 @@ _VOLUME = 0.9
 """Piper peak-normalises each sentence to 1.0; a little headroom keeps AAC from clipping."""
 # Marks that piper emits as their own symbols but that belong to a neighbouring phoneme.
 _STRESS = {"ˈ", "ˌ"}
-_SUFFIXES = {"ː", "ˑ", "\u0303", "\u0329", "\u032f", "\u0361"}
+_SUFFIXES = {"ː", "ˑ", "ʲ", "ʰ", "\u0303", "\u0329", "\u032f", "\u0361"}
 _NOT_PHONES = {"^", "$", "_", " ", ",", ".", "!", "?", ";", ":", "-", "'", "(", ")", '"'}
 
 
