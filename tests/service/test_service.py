@@ -259,12 +259,15 @@ def test_text_jobs_speak_with_the_builtin_voice(make_service, media):
     assert speech.parent == service.settings.uploads_dir and speech.suffix == ".wav"
     assert [phrase.text for phrase in load_phrases(speech)] == ["Hello there.", "This is the news."]
     assert [label for _, _, label in sidecars.load(speech, "phonemes")][:4] == ["h", "ə", "l", "oʊ"]
+    timings = [sidecars.sidecar_path(speech, kind) for kind in sidecars.KINDS]
     spoken = probe_audio(speech).duration
     assert spoken > 1.0
     with av.open(str(done.output)) as container:
         video, audio = container.streams.video[0], container.streams.audio[0]
         assert abs(video.frames / 25 - spoken) <= 1 / 25
         assert abs(float(audio.duration * audio.time_base) - spoken) <= 1 / 25
+    service.delete(job.id)  # the speech goes with its job, and the text in its timings with it
+    assert not speech.exists() and not any(path.exists() for path in timings)
 
 
 def test_text_the_voice_cannot_speak_fails_its_job_and_the_queue_goes_on(make_service, media, settings):

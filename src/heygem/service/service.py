@@ -220,12 +220,16 @@ class JobService:
     def _remove_unused_inputs(self, paths: Sequence[Path | None]) -> None:
         """Delete input copies (in uploads/) that no job refers to any more, and a template's analysis
         cache with them: they are the user's media (privacy) and can be large (disk)."""
+        from ..tts import sidecars
+
         uploads = self.settings.uploads_dir.resolve()
         with self._inputs_lock:
             for path in dict.fromkeys(p for p in paths if p is not None):
                 if (Path(path).resolve().parent == uploads and Path(path).resolve() not in self._claimed
                         and not self.store.uses_input(path)):
                     Path(path).unlink(missing_ok=True)
+                    for kind in sidecars.KINDS:  # synthesised speech: its sentences (the user's text) and phonemes
+                        sidecars.sidecar_path(path, kind).unlink(missing_ok=True)
                     # A template's analysis cache (named by the same content hash) holds crops of the face.
                     shutil.rmtree(self.settings.templates_dir / Path(path).stem, ignore_errors=True)
                     log.info("removed input copy %s (no job uses it)", Path(path).name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from .types import Speech
@@ -14,7 +15,8 @@ from .types import Speech
 log = logging.getLogger("heygem.tts")
 
 KINDS = ("phrases", "phonemes")
-"""(start_s, end_s, text) of each sentence; (start_s, end_s, IPA) of each phoneme."""
+"""(start_s, end_s, text) of each sentence; (start_s, end_s, IPA) of each phoneme. The job service
+deletes them with their speech file."""
 
 
 def sidecar_path(audio: str | os.PathLike[str], kind: str) -> Path:
@@ -22,7 +24,7 @@ def sidecar_path(audio: str | os.PathLike[str], kind: str) -> Path:
     return audio.with_name(f"{audio.name}.{kind}.json")
 
 
-def save(audio: str | os.PathLike[str], kind: str, rows) -> None:  # noqa: ANN001
+def save(audio: str | os.PathLike[str], kind: str, rows: Iterable[tuple[float, float, str]] | None) -> None:
     """Keep rows of (start_s, end_s, text) beside `audio` (nothing when there are none)."""
     from ..media.checks import written_whole
 
