@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -109,3 +110,29 @@ def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_p
     assert opening[audio.speech].std() > 0.2 * real.std()  # the mouth moves with the speech
     with pytest.raises(EngineUnavailable):
         mouth_targets(template, audio, "learned", weights=str(tmp_path / "missing.npz"))
+
+
+def test_the_templates_soundtrack_is_analysed_once(testmedia, tmp_path, monkeypatch):
+    """Every job on a template learns from the template's own speech: its analysis (phones
+    included) is kept in the template's cache folder, and the next job reads it."""
+    from heygem.analysis import phones
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+    from heygem.analysis.template import load_or_analyze
+    from heygem.config import Settings
+    from heygem.media.decode import load_audio
+    from heygem.motion.plan import mouth_targets
+
+    template = load_or_analyze(testmedia / "video" / "man_suit_en.mp4", Settings(data_dir=tmp_path))
+    audio = analyze_audio(load_audio(testmedia / "audio" / "en_rates_5s.wav", SAMPLE_RATE), template.video.fps)
+    audio = replace(audio, phones=phones.phone_shares(audio.samples, audio.fps, audio.frame_count))
+    first = mouth_targets(template, audio, "learned")
+    assert (template.cache_dir / "soundtrack.npz").is_file()
+
+    def no_decoding(*args):
+        raise AssertionError("the template's soundtrack was decoded again")
+
+    monkeypatch.setattr(phones, "phone_shares", no_decoding)
+    np.testing.assert_array_equal(mouth_targets(template, audio, "learned"), first)
+    (template.cache_dir / "soundtrack.npz").write_bytes(b"not an npz")  # damaged: analysed again, not trusted
+    monkeypatch.undo()
+    np.testing.assert_array_equal(mouth_targets(template, audio, "learned"), first)
