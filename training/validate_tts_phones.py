@@ -44,7 +44,7 @@ TEXTS = {
 }
 VOICES = ("en-joe", "en-espeak", "en-espeak-female", "zh-espeak", "zh-espeak-female")
 BILABIAL = {PHONE_INDEX[p] for p in ("P", "B", "M")}
-OPEN_VOWEL = {PHONE_INDEX[p] for p in ("AA", "AE", "AH", "AW", "AY")}
+OPEN_VOWEL = {PHONE_INDEX[p] for p in ("AA", "AE", "AH")}
 
 
 def _frames_in(phonemes, kinds: set[int], count: int) -> np.ndarray:

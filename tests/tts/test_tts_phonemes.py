@@ -87,7 +87,7 @@ def test_a_text_job_uses_the_synthesisers_phonemes(spoken, tmp_path, caplog):
         assert container.streams.video[0].frames == result.frames == round(speech.duration * 25)
 
 
-def test_unreadable_timings_fall_back_to_decoding(spoken, tmp_path, caplog):
+def test_unreadable_timings_are_ignored_with_a_warning(spoken, tmp_path, caplog):
     _, audio = spoken
     copy = tmp_path / "speech.wav"
     copy.write_bytes(audio.read_bytes())

@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -200,7 +201,7 @@ def ipa_phones(label: str) -> list[str]:
     return phones
 
 
-def timed_phone_shares(phonemes, fps: Fraction, count: int) -> np.ndarray:
+def timed_phone_shares(phonemes: Iterable[tuple[float, float, str]], fps: Fraction, count: int) -> np.ndarray:
     """Like phone_shares, from a synthesiser's own phoneme timings ((start_s, end_s, IPA), pauses
     as gaps) instead of decoding: a phoneme of several phones gives each an equal part of its time."""
     from .audio import per_video_frame

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..media.checks import written_whole
 from .types import Speech
 
 log = logging.getLogger("heygem.tts")
@@ -26,8 +27,6 @@ def sidecar_path(audio: str | os.PathLike[str], kind: str) -> Path:
 
 def save(audio: str | os.PathLike[str], kind: str, rows: Iterable[tuple[float, float, str]] | None) -> None:
     """Keep rows of (start_s, end_s, text) beside `audio` (nothing when there are none)."""
-    from ..media.checks import written_whole
-
     if not rows:
         return
     with written_whole(sidecar_path(audio, kind)) as part:
