@@ -12,8 +12,9 @@ from heygem import pipeline
 from heygem.config import Settings
 from heygem.options import EncodeOptions, GenerateOptions
 from heygem.service import JobService, JobStatus
-from heygem.subtitles import Cue, save_phrases
+from heygem.subtitles import Cue
 from heygem.subtitles.burn import CaptionBurner
+from heygem.tts import sidecars
 
 
 def speech_stretches(path, min_gap_s=0.25) -> list[tuple[float, float]]:
@@ -71,7 +72,7 @@ def test_burned_frames_differ_from_the_plain_render_only_in_the_caption_box(tmp_
     video = write_video(tmp_path / "t.mp4", moving_frames(30, 320, 240), size=(320, 240))
     audio = write_audio(tmp_path / "speech.wav", speechlike(3.0))
     # Timings as a text job's synthesis leaves them beside its speech file.
-    save_phrases(((0.2, 1.4, "第一句字幕, the first caption"), (1.9, 2.8, "second caption.")), audio)
+    sidecars.save(audio, "phrases", ((0.2, 1.4, "第一句字幕, the first caption"), (1.9, 2.8, "second caption.")))
     settings = Settings(data_dir=tmp_path / "data")
     lossless = EncodeOptions(crf=0)  # no encoder noise: unchanged pixels stay identical
     plain, burned = tmp_path / "plain.mp4", tmp_path / "burned.mp4"
@@ -106,7 +107,7 @@ def test_burn_without_a_usable_font_fails_before_writing_anything(tmp_path, monk
     monkeypatch.setenv(FONT_ENV, str(tmp_path / "missing.ttf"))
     video = write_video(tmp_path / "t.mp4", 25)
     audio = write_audio(tmp_path / "speech.wav", speechlike(1.0))
-    save_phrases(((0.1, 0.9, "hello"),), audio)
+    sidecars.save(audio, "phrases", ((0.1, 0.9, "hello"),))
     out = tmp_path / "out.mp4"
     with pytest.raises(EngineUnavailable, match="missing.ttf"):
         pipeline.run(video, audio, out, GenerateOptions(engine="loop", subtitles="burn"),

@@ -157,14 +157,17 @@ def _serve() -> None:
 
 def phone_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
     """(count, len(PHONES)) float32: the share of each video frame's span spent in each phone."""
-    from .audio import per_video_frame
-
-    hundredths = max(1, int(np.ceil(len(samples) / 16000 * SEGMENT_HZ)))
-    labels = np.zeros(hundredths, np.int64)  # silence where the decoder says nothing
+    labels = np.zeros(max(1, int(np.ceil(len(samples) / 16000 * SEGMENT_HZ))), np.int64)  # silence where the decoder says nothing
     for phone, first, last in phone_segments(samples):
         labels[first : last + 1] = PHONE_INDEX.get(phone, 0)
-    one_hot = np.eye(len(PHONES), dtype=np.float32)[labels]
-    return per_video_frame(one_hot, fps, count)
+    return _frame_shares(labels, fps, count)
+
+
+def _frame_shares(labels: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
+    """A phone index per 10 ms -> (count, len(PHONES)) share of each video frame's span in each phone."""
+    from .audio import per_video_frame
+
+    return per_video_frame(np.eye(len(PHONES), dtype=np.float32)[labels], fps, count)
 
 
 IPA_PHONES = {
@@ -204,17 +207,13 @@ def ipa_phones(label: str) -> list[str]:
 def timed_phone_shares(phonemes: Iterable[tuple[float, float, str]], fps: Fraction, count: int) -> np.ndarray:
     """Like phone_shares, from a synthesiser's own phoneme timings ((start_s, end_s, IPA), pauses
     as gaps) instead of decoding: a phoneme of several phones gives each an equal part of its time."""
-    from .audio import per_video_frame
-
-    hundredths = max(1, int(np.ceil(count / float(fps) * SEGMENT_HZ)))
-    labels = np.zeros(hundredths, np.int64)
+    labels = np.zeros(max(1, int(np.ceil(count / float(fps) * SEGMENT_HZ))), np.int64)
     for start, end, label in phonemes:
         parts = ipa_phones(label)
         bounds = np.linspace(start * SEGMENT_HZ, end * SEGMENT_HZ, len(parts) + 1).round().astype(int)
         for phone, first, stop in zip(parts, bounds, bounds[1:]):
             labels[max(0, first) : max(0, stop)] = PHONE_INDEX[phone]
-    one_hot = np.eye(len(PHONES), dtype=np.float32)[labels]
-    return per_video_frame(one_hot, fps, count)
+    return _frame_shares(labels, fps, count)
 
 
 def visemes_of(phones: np.ndarray) -> np.ndarray:

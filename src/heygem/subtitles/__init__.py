@@ -8,6 +8,6 @@ pipeline's step).
 
 from .cues import Cue, Phrase, build_cues
 from .formats import sidecar_path, to_srt, to_vtt
-from .timing import phrases_for, save_phrases
+from .timing import phrases_for
 
-__all__ = ["Cue", "Phrase", "build_cues", "phrases_for", "save_phrases", "sidecar_path", "to_srt", "to_vtt"]
+__all__ = ["Cue", "Phrase", "build_cues", "phrases_for", "sidecar_path", "to_srt", "to_vtt"]

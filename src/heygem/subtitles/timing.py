@@ -28,11 +28,6 @@ Mandarin clip -2.3 to -3.4, but two short Mandarin clips -1.7 and -2.16 pass for
 guess: a script, when given, always wins."""
 
 
-def save_phrases(phrases: tuple[tuple[float, float, str], ...] | None, audio: str | os.PathLike[str]) -> None:
-    """Keep sentence timings beside a speech file, as the synthesis does (nothing when there are none)."""
-    sidecars.save(audio, "phrases", phrases)
-
-
 def load_phrases(audio: str | os.PathLike[str]) -> list[Phrase] | None:
     """Timings saved by the synthesis for this speech file, else None."""
     rows = sidecars.load(audio, "phrases")
