@@ -56,3 +56,12 @@ def test_a_failing_worker_leaves_the_decoding_to_this_process(long_speech, monke
     with caplog.at_level(logging.WARNING, "heygem.phones"):
         assert phones._decode_all([piece, piece]) == [expected, expected]
     assert "phone decoding worker failed" in caplog.text
+
+
+def test_a_piece_decodes_the_same_whatever_was_decoded_before_it(long_speech):
+    """One decoder runs through a worker's pieces (loading its model once); each piece still gets
+    the labels a new decoder gives it."""
+    first, second = long_speech[: 12 * RATE], long_speech[20 * RATE : 32 * RATE]
+    alone = [phones.utterance_segments(first), phones.utterance_segments(second)]
+    assert alone[0] != alone[1]
+    assert phones._decoded_pieces([second, first, second]) == [alone[1], alone[0], alone[1]]

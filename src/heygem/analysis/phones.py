@@ -16,7 +16,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -60,9 +60,8 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # where `heygem` import
 
 
 def _new_decoder():
-    """A decoder of its own for each utterance (~0.1 s): a reused one carries its cepstral-mean
-    estimate over from earlier audio, so the same speech would decode differently depending on
-    what the process heard before, and it must not be shared between job threads."""
+    """A decoder for one run of pieces (loading the acoustic model costs ~0.2 s of CPU); it must
+    not be shared between job threads."""
     try:
         from pocketsphinx import Config, Decoder, get_model_path
     except ImportError as exc:
@@ -78,15 +77,24 @@ def _new_decoder():
 
 def utterance_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
     """(phone, first, last) 10 ms frames of 16 kHz mono float audio decoded as one utterance."""
-    return _decoded(_pcm(samples))
+    return _decoded_pieces([samples])[0]
 
 
-def _decoded(pcm: bytes) -> list[tuple[str, int, int]]:
+def _decoded_pieces(pieces: Iterable[np.ndarray]) -> list[list[tuple[str, int, int]]]:
+    return list(_decoded(map(_pcm, pieces)))
+
+
+def _decoded(pcms: Iterable[bytes]) -> Iterator[list[tuple[str, int, int]]]:
+    """Each piece of 16-bit audio decoded as its own utterance by one decoder. Its feature state
+    (the cepstral-mean estimate it carries over from audio heard before) is reset before each, so
+    a piece decodes the same whatever came before it."""
     decoder = _new_decoder()
-    decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
-    decoder.end_utt()
-    return [(seg.word, seg.start_frame, seg.end_frame) for seg in decoder.seg()]
+    for pcm in pcms:
+        decoder.reinit_feat()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        yield [(seg.word, seg.start_frame, seg.end_frame) for seg in decoder.seg()]
 
 
 def _pcm(samples: np.ndarray) -> bytes:
@@ -125,7 +133,7 @@ def _decode_all(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
     core, else here."""
     workers = min(len(pieces), MAX_WORKERS, _cores())
     if workers < 2:
-        return [utterance_segments(piece) for piece in pieces]
+        return _decoded_pieces(pieces)
     runs = [pieces[k * len(pieces) // workers : (k + 1) * len(pieces) // workers] for k in range(workers)]
     with ThreadPoolExecutor(workers) as threads:
         return [decoded for run in threads.map(_in_worker, runs) for decoded in run]
@@ -144,15 +152,19 @@ def _in_worker(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
     lines = done.stdout.decode().splitlines()
     if done.returncode != 0 or len(lines) != len(pieces):
         log.warning("phone decoding worker failed (%s); decoding here", done.stderr.decode(errors="replace")[-300:].strip())
-        return [utterance_segments(piece) for piece in pieces]
+        return _decoded_pieces(pieces)
     return [[tuple(segment) for segment in json.loads(line)] for line in lines]
 
 
 def _serve() -> None:
     """The worker: length-prefixed 16-bit pieces on stdin -> a JSON line of segments per piece."""
-    source = sys.stdin.buffer
-    while header := source.read(8):
-        print(json.dumps(_decoded(source.read(int.from_bytes(header, "little")))), flush=True)
+    def received() -> Iterator[bytes]:
+        source = sys.stdin.buffer
+        while header := source.read(8):
+            yield source.read(int.from_bytes(header, "little"))
+
+    for segments in _decoded(received()):
+        print(json.dumps(segments), flush=True)
 
 
 def phone_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
