@@ -24,7 +24,7 @@ from fractions import Fraction  # noqa: E402
 import numpy as np  # noqa: E402
 
 from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
-from heygem.analysis import phones  # noqa: E402
+from heygem.analysis import phone_decoder, phones  # noqa: E402
 from heygem.cli.eval import default_media  # noqa: E402
 from heygem.media.decode import load_audio  # noqa: E402
 from heygem.motion import general  # noqa: E402
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    phones.MAX_WORKERS = 1  # the pieces decoded here, as on a one-core machine
+    phone_decoder.MAX_WORKERS = 1  # the pieces decoded here, as on a one-core machine
     samples = minute_of_speech()
     minutes = len(samples) / SAMPLE_RATE / 60
     fps = Fraction(25)

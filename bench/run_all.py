@@ -24,6 +24,7 @@ QUICK_ARGS = {
     "analysis": ["--runs", "1"],
     "tts": ["--runs", "3"],
     "api": ["--sizes", "10", "50"],
+    "service_jobs": ["--jobs", "3", "--seconds", "8", "--rounds", "1"],
 }
 """Arguments of the short run; a script not listed runs with its defaults."""
 FULL_ARGS = {"generate": ["--full"]}

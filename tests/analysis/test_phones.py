@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from heygem.analysis import phones
+from heygem.analysis import phone_decoder, phones
 from heygem.media.decode import load_audio
 
 RATE = 16000
@@ -36,32 +36,49 @@ def long_speech(testmedia):
 
 def test_workers_decode_the_pieces_as_this_process_would(long_speech, monkeypatch):
     assert len(phones.piece_starts(long_speech)) == 3
-    if phones._cores() < 2:
+    if phone_decoder.cores() < 2:
         pytest.skip("one core: the pieces are decoded here anyway")
-    in_workers = phones.phone_segments(long_speech)
-    monkeypatch.setattr(phones, "MAX_WORKERS", 1)
-    assert phones.phone_segments(long_speech) == in_workers
-    labels = {phone for phone, _, _ in in_workers}
+    phone_decoder.close_workers()
+    in_new_workers = phones.phone_segments(long_speech)
+    assert phones.phone_segments(long_speech) == in_new_workers  # the workers are kept and reused
+    monkeypatch.setattr(phone_decoder, "MAX_WORKERS", 1)
+    assert phones.phone_segments(long_speech) == in_new_workers
+    labels = {phone for phone, _, _ in in_new_workers}
     assert {"SIL"} < labels and len(labels) > 10  # real phones, not only silence
-    ends = [last for _, _, last in in_workers]
+    ends = [last for _, _, last in in_new_workers]
     assert ends == sorted(ends) and ends[-1] >= len(long_speech) / RATE * 100 - 50
 
 
+def test_workers_are_kept_for_the_next_job(long_speech):
+    if phone_decoder.cores() < 2:
+        pytest.skip("one core: no workers")
+    phone_decoder.close_workers()
+    phones.phone_segments(long_speech)
+    kept = [worker._process.pid for worker in phone_decoder._idle_workers]
+    assert len(kept) == 2 and all(worker._process.poll() is None for worker in phone_decoder._idle_workers)
+    phones.phone_segments(long_speech)
+    assert sorted(worker._process.pid for worker in phone_decoder._idle_workers) == sorted(kept)
+    phone_decoder.close_workers()
+    assert not phone_decoder._idle_workers
+
+
 def test_a_failing_worker_leaves_the_decoding_to_this_process(long_speech, monkeypatch, caplog):
-    if phones._cores() < 2:
+    if phone_decoder.cores() < 2:
         pytest.skip("one core: no workers")
     piece = long_speech[: 8 * RATE]
-    expected = phones.utterance_segments(piece)
+    expected = phone_decoder.decoded_here([piece])
+    phone_decoder.close_workers()
     monkeypatch.setattr(sys, "executable", "/bin/false")
     with caplog.at_level(logging.WARNING, "heygem.phones"):
-        assert phones._decode_all([piece, piece]) == [expected, expected]
+        assert phone_decoder.decode_pieces([piece, piece]) == expected * 2
     assert "phone decoding worker failed" in caplog.text
+    assert not phone_decoder._idle_workers  # a failed worker is not kept
 
 
 def test_a_piece_decodes_the_same_whatever_was_decoded_before_it(long_speech):
     """One decoder runs through a worker's pieces (loading its model once); each piece still gets
     the labels a new decoder gives it."""
     first, second = long_speech[: 12 * RATE], long_speech[20 * RATE : 32 * RATE]
-    alone = [phones.utterance_segments(first), phones.utterance_segments(second)]
+    alone = [phone_decoder.decoded_here([first])[0], phone_decoder.decoded_here([second])[0]]
     assert alone[0] != alone[1]
-    assert phones._decoded_pieces([second, first, second]) == [alone[1], alone[0], alone[1]]
+    assert phone_decoder.decoded_here([second, first, second]) == [alone[1], alone[0], alone[1]]

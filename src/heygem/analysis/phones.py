@@ -11,19 +11,12 @@ themselves, which let it learn differences inside a class where the data shows t
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import subprocess
-import sys
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger("heygem.phones")
+from .phone_decoder import decode_pieces
 
 
 VISEMES: dict[str, tuple[str, ...]] = {
@@ -55,50 +48,6 @@ turns). The labels depend only on the audio, never on how many workers there are
 the same way."""
 CUT_SEARCH_S = 2.0
 """Each cut goes to the quietest 0.1 s within this distance of its mark (a pause, in speech)."""
-MAX_WORKERS = 4
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # where `heygem` imports from, for the workers
-
-
-def _new_decoder():
-    """A decoder for one run of pieces (loading the acoustic model costs ~0.2 s of CPU); it must
-    not be shared between job threads."""
-    try:
-        from pocketsphinx import Config, Decoder, get_model_path
-    except ImportError as exc:
-        from ..errors import EngineUnavailable
-
-        raise EngineUnavailable("phone decoding needs the pocketsphinx package: pip install 'pocketsphinx>=5'") from exc
-    models = get_model_path()
-    # Language weight ~2 and very wide beams: phone timing stays sensible on non-English speech.
-    config = Config(hmm=f"{models}/en-us/en-us", allphone=f"{models}/en-us/en-us-phone.lm.bin",
-                    lw=2.0, beam=1e-20, pbeam=1e-20, loglevel="FATAL")
-    return Decoder(config)
-
-
-def utterance_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
-    """(phone, first, last) 10 ms frames of 16 kHz mono float audio decoded as one utterance."""
-    return _decoded_pieces([samples])[0]
-
-
-def _decoded_pieces(pieces: Iterable[np.ndarray]) -> list[list[tuple[str, int, int]]]:
-    return list(_decoded(map(_pcm, pieces)))
-
-
-def _decoded(pcms: Iterable[bytes]) -> Iterator[list[tuple[str, int, int]]]:
-    """Each piece of 16-bit audio decoded as its own utterance by one decoder. Its feature state
-    (the cepstral-mean estimate it carries over from audio heard before) is reset before each, so
-    a piece decodes the same whatever came before it."""
-    decoder = _new_decoder()
-    for pcm in pcms:
-        decoder.reinit_feat()
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-        yield [(seg.word, seg.start_frame, seg.end_frame) for seg in decoder.seg()]
-
-
-def _pcm(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
 
 
 def piece_starts(samples: np.ndarray) -> list[int]:
@@ -123,48 +72,9 @@ def phone_segments(samples: np.ndarray) -> list[tuple[str, int, int]]:
     bounds = [start * SEGMENT_SAMPLES for start in starts] + [len(samples)]
     pieces = [samples[a:b] for a, b in zip(bounds, bounds[1:])]
     segments = []
-    for start, decoded in zip(starts, _decode_all(pieces)):
+    for start, decoded in zip(starts, decode_pieces(pieces)):
         segments.extend((phone, start + first, start + last) for phone, first, last in decoded)
     return segments
-
-
-def _decode_all(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
-    """Each piece decoded as its own utterance: by worker processes where there is more than one
-    core, else here."""
-    workers = min(len(pieces), MAX_WORKERS, _cores())
-    if workers < 2:
-        return _decoded_pieces(pieces)
-    runs = [pieces[k * len(pieces) // workers : (k + 1) * len(pieces) // workers] for k in range(workers)]
-    with ThreadPoolExecutor(workers) as threads:
-        return [decoded for run in threads.map(_in_worker, runs) for decoded in run]
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _in_worker(pieces: list[np.ndarray]) -> list[list[tuple[str, int, int]]]:
-    """The pieces decoded by a fresh `python -m heygem.analysis.phones` (a plain child process:
-    nothing of this one is forked or re-imported); here if it fails."""
-    data = b"".join(len(pcm).to_bytes(8, "little") + pcm for pcm in map(_pcm, pieces))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-m", __name__], input=data, capture_output=True, env=env, check=False)
-    lines = done.stdout.decode().splitlines()
-    if done.returncode != 0 or len(lines) != len(pieces):
-        log.warning("phone decoding worker failed (%s); decoding here", done.stderr.decode(errors="replace")[-300:].strip())
-        return _decoded_pieces(pieces)
-    return [[tuple(segment) for segment in json.loads(line)] for line in lines]
-
-
-def _serve() -> None:
-    """The worker: length-prefixed 16-bit pieces on stdin -> a JSON line of segments per piece."""
-    def received() -> Iterator[bytes]:
-        source = sys.stdin.buffer
-        while header := source.read(8):
-            yield source.read(int.from_bytes(header, "little"))
-
-    for segments in _decoded(received()):
-        print(json.dumps(segments), flush=True)
 
 
 def phone_shares(samples: np.ndarray, fps: Fraction, count: int) -> np.ndarray:
@@ -234,7 +144,3 @@ def visemes_of(phones: np.ndarray) -> np.ndarray:
     for i, phone in enumerate(PHONES):
         membership[i, CLASS_OF[phone]] = 1.0
     return phones @ membership
-
-
-if __name__ == "__main__":
-    _serve()
