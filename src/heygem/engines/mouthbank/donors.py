@@ -25,7 +25,8 @@ class DonorCosts:
     """Cost of cutting to a non-consecutive donor (on top of the visual mismatch at the cut). Each
     cut makes the lips step; on the development set (`heygem eval --devset`, held-out models) 1.2
     instead of 0.6 lowered the jitter on 18 of 19 clips (mean 1.14 -> 1.09) at the same mouth
-    opening r (0.417 -> 0.415); the only value tried."""
+    opening r (0.417 -> 0.415); 2.4 lowered it further (1.05) but cost opening r (0.413), closed
+    mouths in silence (97% -> 96%) and the weakest recording (MEAD M026 0.17 -> 0.11)."""
     warp_free: float = 0.04
     """How much further (inter-ocular units; about 5 px on a 1080p head-and-shoulders shot) the lip
     warp may open a donor at no extra cost: a stretch that small looks real. Closing needs no such
