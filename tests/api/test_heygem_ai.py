@@ -118,13 +118,14 @@ def add_model(backend: Backend, template: Path) -> str:
     return name
 
 
-def make_video(backend: Backend, audio_path: str, video_path: str, remove_video: bool = False,
+def make_video(backend: Backend, audio_path: str, video_path: str, remove_video: bool = False, **extra: str,
                ) -> tuple[str, list[dict]]:
     """makeVideoByF2F + loopPending: submit, poll until done, open the result from disk.
     Returns (the file the client opens, the status-1 answers it showed). `remove_video`: delete the
-    template right after submitting, as the client does with the video it makes from a photo."""
+    template right after submitting, as the client does with the video it makes from a photo;
+    `extra`: fields of ours the client does not send (background, subtitles)."""
     param = {"audio_url": audio_path, "video_url": video_path, "code": str(uuid.uuid4()), "chaofen": 0,
-             "watermark_switch": 0, "pn": 1}
+             "watermark_switch": 0, "pn": 1, **extra}
     result = backend.video.post("/easy/submit", json=param).json()
     assert result["code"] == 10000, result
     if remove_video:
@@ -161,6 +162,17 @@ def test_audio_job_like_the_desktop_client(backend, tiny_media):
     jobs = backend.api.get("/api/v1/jobs").json()
     assert [job["status"] for job in jobs["items"]] == ["succeeded"]
     assert not list(backend.client.video_dir.glob(".*.part"))  # written whole, then renamed
+
+
+def test_a_transparent_result_is_delivered_as_webm(backend, tiny_media):
+    template, speech = tiny_media
+    audio_path = timestamp_name(".wav")
+    shutil.copy(speech, backend.client.video_dir / audio_path)
+    result_file, _ = make_video(backend, audio_path, add_model(backend, template), background="transparent")
+    assert result_file.endswith("-r.webm")
+    with av.open(result_file) as container:
+        assert container.format.name.startswith("matroska,webm")
+        assert container.streams.video[0].codec_context.name in ("vp9", "libvpx-vp9")
 
 
 def test_text_job_like_the_desktop_client(backend, tmp_path, caplog):

@@ -120,7 +120,7 @@ def _submit(body: EasySubmit, service: JobService, settings: Settings, roots: tu
         video = _fetch(body.video_url, "video", folder, downloads, roots)
         audio = _fetch(body.audio_url, "audio", folder, downloads, roots)
         options = GenerateOptions(subtitles=body.subtitles, script=body.script or None, background=background)
-        deliver_to = client.result_for(video, code) if client else None
+        deliver_to = client.result_for(video, code, options.output_suffix) if client else None
         return service.submit(JobRequest(video, audio, job_id=code, deliver_to=deliver_to, options=options))
 
 

@@ -59,11 +59,12 @@ class DesktopClient:
 
     # --- results (called by the /easy routes when this server runs for the client) ---------------
 
-    def result_for(self, video: Path, code: str) -> Path:
-        """Where a job's result goes: `<code>-r.mp4` (HeyGem.ai's name) in its template's folder
-        (the video folder for a downloaded template). Never over an existing file."""
+    def result_for(self, video: Path, code: str, suffix: str = ".mp4") -> Path:
+        """Where a job's result goes: `<code>-r.mp4` (HeyGem.ai's name; `suffix` .webm for a video
+        with alpha) in its template's folder (the video folder for a downloaded template). Never
+        over an existing file."""
         folder = video.parent if video.is_relative_to(self.video_dir) else self.video_dir
-        target = folder / f"{code}-r.mp4"
+        target = folder / f"{code}-r{suffix}"
         if target.exists():
             raise InputError(f"the result file {target.name} already exists; submit with a new code")
         return target
