@@ -104,17 +104,29 @@ def choose_donors(
                                 for s in range(0, len(targets), 512)])
     k = frames.shape[1]
 
+    def transitions(steps: np.ndarray) -> np.ndarray:
+        """(len(steps), k, k) cost of going from candidate i at output frame t - 1 to candidate j
+        at t, for each t in steps: they depend on the candidates only, not on the path."""
+        prev, cur = frames[steps - 1], frames[steps]
+        # visual mismatch at a cut: how far the new donor is from where the old run would go next
+        nxt, new = d_all[np.minimum(prev + 1, n - 1)], d_all[cur]
+        mismatch = np.zeros((len(steps), k, k))
+        for d in range(dims):  # summed column by column: the same sums as over the last axis, faster
+            diff = nxt[:, :, None, d] - new[:, None, :, d]
+            mismatch += diff * diff
+        mismatch /= dims
+        prev, cur = prev[:, :, None], cur[:, None, :]
+        return np.where(cur == prev + 1, 0.0, np.where(cur == prev, costs.hold, costs.jump + mismatch))
+
     total = cand_cost[0].copy()
     back = np.zeros(frames.shape, dtype=np.int64)
-    for t in range(1, len(targets)):
-        prev, cur = frames[t - 1][:, None], frames[t][None, :]
-        # visual mismatch at a cut: how far the new donor is from where the old run would go next
-        nxt = np.minimum(prev[:, 0] + 1, n - 1)
-        mismatch = ((d_all[nxt][:, None, :] - d_all[frames[t]][None, :, :]) ** 2).sum(-1) / dims
-        trans = np.where(cur == prev + 1, 0.0, np.where(cur == prev, costs.hold, costs.jump + mismatch))
-        step = total[:, None] + trans
-        back[t] = np.argmin(step, axis=0)
-        total = step[back[t], np.arange(k)] + cand_cost[t]
+    columns = np.arange(k)
+    for start in range(1, len(targets), 256):  # chunks keep memory flat for long outputs
+        steps = np.arange(start, min(start + 256, len(targets)))
+        for t, trans in zip(steps, transitions(steps)):
+            step = total[:, None] + trans
+            back[t] = np.argmin(step, axis=0)
+            total = step[back[t], columns] + cand_cost[t]
     path = np.empty(len(targets), dtype=np.int64)
     j = int(np.argmin(total))
     for t in range(len(targets) - 1, -1, -1):
