@@ -79,10 +79,11 @@ def _decoded(pcms: Iterable[bytes]) -> Iterator[Segments]:
 
 def decoded_here(pieces: Iterable[np.ndarray]) -> list[Segments]:
     """Each piece of 16 kHz mono float audio decoded as its own utterance, in this process."""
-    return list(_decoded(map(_pcm, pieces)))
+    return list(_decoded(map(pcm16, pieces)))
 
 
-def _pcm(samples: np.ndarray) -> bytes:
+def pcm16(samples: np.ndarray) -> bytes:
+    """Float audio in [-1, 1] as the 16-bit samples pocketsphinx's process_raw reads."""
     return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
 
 
@@ -113,7 +114,7 @@ class _Worker:
 
     def decode(self, pieces: list[np.ndarray]) -> list[Segments]:
         decoded = []
-        for pcm in map(_pcm, pieces):  # one piece at a time, so neither pipe fills while the other side waits
+        for pcm in map(pcm16, pieces):  # one piece at a time, so neither pipe fills while the other side waits
             self._process.stdin.write(len(pcm).to_bytes(8, "little") + pcm)
             self._process.stdin.flush()
             line = self._process.stdout.readline()

@@ -20,6 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..analysis.phone_decoder import pcm16
 from ..errors import EngineUnavailable
 from ..tts.text import weight
 from .cues import Phrase, atoms_of, ends_clause
@@ -74,7 +75,7 @@ def recognize_english(samples: np.ndarray) -> tuple[list[Phrase], float]:
     the recognition's posterior (log10 per second of audio): low for speech in other languages."""
     decoder = _decoder()
     decoder.start_utt()
-    decoder.process_raw(_pcm(samples), full_utt=True)
+    decoder.process_raw(pcm16(samples), full_utt=True)
     decoder.end_utt()
     hypothesis = decoder.hyp()
     if hypothesis is None:
@@ -190,7 +191,7 @@ def _force_align(decoder, samples: np.ndarray, words: list[str]) -> list[tuple[f
     try:
         decoder.set_align_text(" ".join(words))
         decoder.start_utt()
-        decoder.process_raw(_pcm(samples), full_utt=True)
+        decoder.process_raw(pcm16(samples), full_utt=True)
         decoder.end_utt()
     except RuntimeError as exc:  # "Alignment failed" and similar
         log.info("pocketsphinx alignment failed: %s", exc)
@@ -198,10 +199,6 @@ def _force_align(decoder, samples: np.ndarray, words: list[str]) -> list[tuple[f
     found = [(s.start_frame * FRAME_S, (s.end_frame + 1) * FRAME_S)
              for s in decoder.seg() if not s.word.startswith(("<", "["))]
     return found if len(found) == len(words) else None
-
-
-def _pcm(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
 def _decoder():

@@ -14,7 +14,7 @@ log = logging.getLogger("heygem.api.heygem_ai")
 def english_transcript(samples: np.ndarray, sample_rate: int = 16000) -> str:
     """What is said in mono float samples at 16 kHz, as lower-case words; "" when pocketsphinx is
     missing or hears nothing. Rough (a small general model): good enough for a reference text."""
-    import numpy as np
+    from ...analysis.phone_decoder import pcm16
 
     try:
         from pocketsphinx import Decoder
@@ -23,7 +23,7 @@ def english_transcript(samples: np.ndarray, sample_rate: int = 16000) -> str:
         return ""
     decoder = Decoder(samprate=sample_rate, loglevel="FATAL")
     decoder.start_utt()
-    decoder.process_raw((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes(), full_utt=True)
+    decoder.process_raw(pcm16(samples), full_utt=True)
     decoder.end_utt()
     hypothesis = decoder.hyp()
     return hypothesis.hypstr.strip() if hypothesis else ""
