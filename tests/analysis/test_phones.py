@@ -1,6 +1,8 @@
 """Phone decoding in pieces: cut in pauses, decoded by worker processes, the same labels as here."""
 
 import logging
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -60,6 +62,15 @@ def test_workers_are_kept_for_the_next_job(long_speech):
     assert sorted(worker._process.pid for worker in phone_decoder._idle_workers) == sorted(kept)
     phone_decoder.close_workers()
     assert not phone_decoder._idle_workers
+
+
+def test_a_worker_starts_without_numpy():
+    """Importing numpy (and starting its BLAS threads) would cost every worker ~0.2 s of CPU."""
+    script = ("import sys, heygem.analysis.phone_decoder as d; d._new_decoder(); "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numpy'))")
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": phone_decoder.PACKAGE_ROOT})
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_a_failing_worker_leaves_the_decoding_to_this_process(long_speech, monkeypatch, caplog):

@@ -22,8 +22,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # the workers run this module: importing numpy (its BLAS threads) would cost each ~0.2 s of CPU
+    import numpy as np
 
 log = logging.getLogger("heygem.phones")
 
@@ -84,6 +86,8 @@ def decoded_here(pieces: Iterable[np.ndarray]) -> list[Segments]:
 
 def pcm16(samples: np.ndarray) -> bytes:
     """Float audio in [-1, 1] as the 16-bit samples pocketsphinx's process_raw reads."""
+    import numpy as np
+
     return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
 
 
