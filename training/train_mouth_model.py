@@ -44,6 +44,7 @@ sys.path.insert(0, str(REPO / "src"))  # train the sources beside this script, n
 from heygem.analysis.mouth import MOUTH_NAMES  # noqa: E402
 from heygem.media.digest import file_sha256  # noqa: E402
 from heygem.motion.general import CONTEXT, FEATURE_SETS, WEIGHTS, GeneralModel, frame_features  # noqa: E402
+from heygem.motion.smoothing import gaussian_smooth  # noqa: E402
 from heygem.types import AudioAnalysis  # noqa: E402
 
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
@@ -174,9 +175,7 @@ def _r(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _smoothed(predicted: np.ndarray, seconds: float, fps: float) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter1d
-
-    return gaussian_filter1d(predicted, seconds * fps, axis=0) if seconds > 0 else predicted
+    return gaussian_smooth(predicted, seconds * fps, axis=0) if seconds > 0 else predicted
 
 
 def _speaker_scores(pool: Pool, clips: list[Clip], feature_set: str, train: list[str], held: list[str], alpha: float) -> dict[str, np.ndarray]:

@@ -53,8 +53,6 @@ def log_mel(samples: np.ndarray, block: int = 3000, warp: float = 1.0) -> np.nda
     """(frames at 100 Hz, MEL_BANDS) log mel energies of 16 kHz audio; frame k is centred at k * 10 ms.
     Computed in blocks of `block` frames (30 s) in float32 so memory stays flat for long audio.
     warp: frequency-axis scale of the filters (see _mel_filters)."""
-    from scipy import fft
-
     padded = np.pad(samples.astype(np.float32), (WINDOW // 2, WINDOW // 2 + HOP))
     count = max(1, (len(padded) - WINDOW) // HOP + 1)
     window = np.hanning(WINDOW).astype(np.float32)
@@ -63,7 +61,7 @@ def log_mel(samples: np.ndarray, block: int = 3000, warp: float = 1.0) -> np.nda
     for start in range(0, count, block):
         stop = min(start + block, count)
         idx = np.arange(WINDOW)[None, :] + HOP * np.arange(start, stop)[:, None]
-        power = np.abs(fft.rfft(padded[idx] * window, n=N_FFT, axis=1)) ** 2
+        power = np.abs(np.fft.rfft(padded[idx] * window, n=N_FFT, axis=1)) ** 2
         out[start:stop] = np.log(power @ filters + 1e-8)
     return out
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..types import AudioAnalysis
 from . import mouth_model
+from .smoothing import gaussian_smooth
 
 log = logging.getLogger("heygem.motion")
 
@@ -75,9 +76,7 @@ class GeneralModel:
         """Predictions of consecutive frames at fps, smoothed over time as validated."""
         if self.smoothing_s <= 0 or len(predicted) < 2:
             return predicted
-        from scipy.ndimage import gaussian_filter1d
-
-        return gaussian_filter1d(predicted, self.smoothing_s * fps, axis=0).astype(np.float32)
+        return gaussian_smooth(predicted, self.smoothing_s * fps, axis=0).astype(np.float32)
 
     def predict(self, audio: AudioAnalysis) -> np.ndarray:
         return self.smooth(self.predict_features(frame_features(audio, self.feature_set)), float(audio.fps))

@@ -7,12 +7,12 @@ import zipfile
 from dataclasses import replace
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from ..errors import InputError
 from ..media.checks import written_whole
 from ..types import AudioAnalysis, MotionPlan
 from . import mouth_model
+from .smoothing import gaussian_smooth
 
 log = logging.getLogger("heygem.motion")
 
@@ -175,9 +175,9 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     # Close the mouth in pauses: fully where it is not active, easing over the neighbouring
     # active frames instead of snapping.
     active = (mouth_active(audio) if active is None else active).astype(np.float32)
-    speaking = np.minimum(active, gaussian_filter1d(active, 1.0))[:, None]
+    speaking = np.minimum(active, gaussian_smooth(active, 1.0))[:, None]
     targets = speaking * targets + (1 - speaking) * rest
-    return gaussian_filter1d(targets, 0.7, axis=0).astype(np.float32)
+    return gaussian_smooth(targets, 0.7, axis=0).astype(np.float32)
 
 
 def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: str = "learned",
