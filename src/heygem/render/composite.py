@@ -113,10 +113,13 @@ class Placement:
     feather: float  # pixels
 
     @classmethod
-    def of(cls, base_landmarks: np.ndarray, donor_landmarks: np.ndarray) -> "Placement":
+    def of(cls, base_landmarks: np.ndarray, donor_landmarks: np.ndarray, base_poly: np.ndarray | None = None,
+           donor_poly: np.ndarray | None = None) -> "Placement":
+        """base_poly, donor_poly: their lower_face_polygon, where the caller keeps them per frame."""
         donor_to_base = fit_affine(donor_landmarks[list(STABLE_POINTS), :2], base_landmarks[list(STABLE_POINTS), :2])
-        return cls(donor_to_base, lower_face_polygon(base_landmarks),
-                   apply_affine(donor_to_base, lower_face_polygon(donor_landmarks)),
+        base_poly = lower_face_polygon(base_landmarks) if base_poly is None else base_poly
+        donor_poly = lower_face_polygon(donor_landmarks) if donor_poly is None else donor_poly
+        return cls(donor_to_base, base_poly, apply_affine(donor_to_base, donor_poly),
                    max(1.5, 0.035 * face_width(base_landmarks)))
 
     def box(self, bounds: Box) -> Box | None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...errors import InputError, NoFaceError
 from ...render.composite import Placement, composite
+from ...render.geometry import lower_face_polygon
 from ...render.lipwarp import effective_shift, parting_row
 from ...types import Box, CancelCheck, ProgressCallback, never_cancel, no_progress
 from ..base import Engine, FrameBatch, RenderJob
@@ -44,6 +45,7 @@ class MouthBankEngine(Engine):
         self.bank = load_or_build(template, progress, should_cancel)
         self.partings: dict[int, np.ndarray] = {}  # donor -> where its mouth parts: the same each time it is shown
         self.placed: dict[int, Placement] = {}  # output frame -> its placement, from changed_boxes() until render()
+        self.polygons: dict[int, np.ndarray] = {}  # template frame -> its lower_face_polygon, used again and again
 
     def _changes(self, index: int, base_index: int) -> bool:
         """Whether output frame `index` (over template frame `base_index`) gets another mouth: not
@@ -57,7 +59,9 @@ class MouthBankEngine(Engine):
         for index, base_index in zip(output_indices, base_indices):
             box = None
             if self._changes(index, base_index):
-                place = Placement.of(landmarks[base_index], landmarks[self.donors[index]])
+                donor = int(self.donors[index])
+                place = Placement.of(landmarks[base_index], landmarks[donor], self._polygon(int(base_index)),
+                                      self._polygon(donor))
                 box = place.box(frame)
                 if box is not None:  # render() gets this frame and needs the placement again
                     self.placed[int(index)] = place
@@ -80,6 +84,11 @@ class MouthBankEngine(Engine):
                 self.partings.get(donor), batch.origin(k), self.placed.pop(int(index), None),
             ))
         return out
+
+    def _polygon(self, frame: int) -> np.ndarray:
+        if frame not in self.polygons:
+            self.polygons[frame] = lower_face_polygon(self.template.landmarks[frame])
+        return self.polygons[frame]
 
     def mouth_sources(self) -> np.ndarray:
         return self.donors
