@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -90,13 +89,9 @@ def run_case(case: Case, template: Path, audio: Path, data: Path, folder: Path) 
             "data": str(data), "output": str(folder / "out.mp4")}
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
-                          capture_output=True, text=True, check=False)
+    record, errors = benchkit.run_child(__file__, spec, case.label)
     process_s = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{case.label} failed:\n{done.stderr[-3000:]}")
-    record = json.loads(done.stdout.strip().splitlines()[-1])
-    record["warnings"] = [line for line in done.stderr.splitlines() if line.startswith("heygem")]
+    record["warnings"] = [line for line in errors.splitlines() if line.startswith("heygem")]
     wall = process_s if case.cli else record["wall_s"]
     return {**asdict(case), "label": case.label, "load_before": load, "process_s": process_s,
             **record, "wall_s": wall}

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from itertools import cycle, islice
@@ -80,11 +78,7 @@ def long_output(video: Path, speech: list[Path], minutes: float, engine: str, fo
     audio = benchkit.long_speech(speech, minutes * 60, folder / f"speech_{minutes:g}min.wav")
     case = {"template": str(template), "audio": str(audio), "engine": engine,
             "output": str(folder / "long.mp4"), "data": str(folder / "data")}
-    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"long output failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return benchkit.run_child(__file__, case, "long output")[0]
 
 
 def child(case: dict) -> None:

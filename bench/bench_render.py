@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -56,12 +53,7 @@ def child(spec: dict) -> None:
 
 
 def measure(spec: dict, src: str | None) -> dict:
-    env = dict(os.environ, **({"PYTHONPATH": src} if src else {}))
-    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
-                          env=env, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"child failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return benchkit.run_child(__file__, spec, pythonpath=src)[0]
 
 
 def main() -> None:

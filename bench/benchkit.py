@@ -8,9 +8,11 @@ template and a sentence are made with heygem's self-test media (a portrait photo
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 import wave
@@ -105,6 +107,18 @@ def long_speech(files: list[Path], seconds: float, path: Path, gap: float = 0.3)
 
 
 # --- measuring -------------------------------------------------------------------------------
+
+
+def run_child(script: str, spec: dict, what: str = "child", pythonpath: str | None = None) -> tuple[object, str]:
+    """Run `script --child SPEC` (a benchmark's measuring process, so each case pays for itself and
+    its peak memory is its own), importing heygem from `pythonpath` when given: (the JSON of its
+    last output line, its stderr). A failing child ends the benchmark with its error."""
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
+    done = subprocess.run([sys.executable, script, "--child", json.dumps(spec)], capture_output=True, text=True,
+                          env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
 
 def peak_rss_mb() -> float:
