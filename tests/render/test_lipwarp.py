@@ -7,7 +7,7 @@ import pytest
 from heygem.analysis.face import FaceLandmarker, mouth_descriptor
 from heygem.render.composite import composite
 from heygem.render.lipwarp import (
-    INNER_LOWER_CONTOUR, INNER_UPPER_CONTOUR, MAX_OPENING, effective_shift, lip_warp, parting_row, warp_extent,
+    INNER_LOWER_CONTOUR, INNER_UPPER_CONTOUR, MAX_OPENING, LipWarp, effective_shift, parting_row,
 )
 from heygem.selftest import sample_portrait
 
@@ -39,7 +39,7 @@ def _mouth(rows: dict[tuple[int, int], tuple[int, int, int]]) -> np.ndarray:
 
 def _warp(image: np.ndarray, landmarks: np.ndarray, shift: float) -> np.ndarray:
     ys, xs = np.mgrid[: image.shape[0], : image.shape[1]].astype(np.float32)
-    moved, _ = lip_warp(xs, ys, landmarks, shift, parting_row(image, landmarks))
+    moved, _ = LipWarp(landmarks, shift, parting_row(image, landmarks)).displacement(xs, ys)
     return cv2.remap(image, xs - moved[..., 0], ys - moved[..., 1], cv2.INTER_NEAREST)
 
 
@@ -72,7 +72,7 @@ def test_opening_parts_the_mouth_between_the_teeth_and_keeps_chin_and_corners():
     assert _luma(opened).min() >= _luma(donor).min()
     assert np.array_equal(opened[141:], donor[141:])  # the chin stays
     ys, xs = np.mgrid[0:160, 0:120].astype(np.float32)
-    moved, gap = lip_warp(xs, ys, landmarks, 0.15, parting_row(donor, landmarks))
+    moved, gap = LipWarp(landmarks, 0.15, parting_row(donor, landmarks)).displacement(xs, ys)
     assert np.abs(moved[:, [40, 80]]).max() < 1e-6 and gap[:, [40, 80]].max() == 0  # so do the corners
     assert gap[103, 50] and gap[103, 60] and not gap[103, 75]  # the gap narrows towards the corners
 
@@ -96,13 +96,14 @@ def test_closing_leaves_no_dark_seam():
 
 @pytest.mark.parametrize("gap, shift", [(8, MAX_OPENING), (8, -8 / 40), (0, 0.05), (8, 1.0)])
 def test_the_warp_moves_nothing_outside_its_extent(gap, shift):
-    """The render evaluates the lip warp inside warp_extent only: outside it must be exactly still."""
+    """The render evaluates the lip warp inside its extent only: outside it must be exactly still."""
     landmarks = _face(gap)
     donor = _mouth({(96, 99): TOOTH, (100, 100): CAVITY, (101, 104): TOOTH})
     parting = parting_row(donor, landmarks)
     ys, xs = np.mgrid[0:200, 0:120].astype(np.float32)
-    moved, stretched = lip_warp(xs, ys, landmarks, shift, parting)
-    x0, y0, x1, y1 = warp_extent(landmarks, shift, parting)
+    warp = LipWarp(landmarks, shift, parting)
+    moved, stretched = warp.displacement(xs, ys)
+    x0, y0, x1, y1 = warp.extent()
     inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
     assert np.abs(moved).max(axis=-1)[inside].max() > 1  # the extent holds the warp
     assert not moved[~inside].any() and not stretched[~inside].any()

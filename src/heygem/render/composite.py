@@ -13,9 +13,8 @@ import cv2
 import numpy as np
 
 from .geometry import apply_affine, face_width, fit_affine, invert_affine, lower_face_polygon, STABLE_POINTS
-from ..analysis.pose import eye_centres
 from ..types import Box
-from .lipwarp import GAP_SMOOTHING, lip_warp, parting_row, warp_extent
+from .lipwarp import GAP_SMOOTHING, LipWarp, parting_row
 
 
 def region_box(polygons: list[np.ndarray], margin: float, bounds: Box) -> Box:
@@ -72,17 +71,18 @@ def warp_region(crop: np.ndarray, crop_origin: np.ndarray, donor_to_base: np.nda
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     map_x = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
     map_y = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
-    gap = None
+    gap = warp = None
     if lip_shift:  # moved pixels lie around the mouth only: evaluate the lip warp there
-        ex0, ey0, ex1, ey1 = warp_extent(lip_points, lip_shift, parting)
+        warp = LipWarp(lip_points, lip_shift, parting)
+        ex0, ey0, ex1, ey1 = warp.extent()
         sx0, sy0 = max(int(np.floor(ex0)), x0), max(int(np.floor(ey0)), y0)
         sx1, sy1 = min(int(np.ceil(ex1)) + 1, x1), min(int(np.ceil(ey1)) + 1, y1)
         gap = np.zeros((y1 - y0, x1 - x0), np.float32)
         if sx1 > sx0 and sy1 > sy0:
             sub = (slice(sy0 - y0, sy1 - y0), slice(sx0 - x0, sx1 - x0))
             sxs, sys_ = xs[:, sub[1]], ys[sub[0]]
-            moved, gap[sub] = lip_warp(sxs, sys_, lip_points, lip_shift, parting)
-            sxs, sys_ = sxs - moved[..., 0], sys_ - moved[..., 1]
+            moved, gap[sub] = warp.along_down(sxs, sys_)
+            sxs, sys_ = sxs - moved * np.float32(warp.down[0]), sys_ - moved * np.float32(warp.down[1])
             map_x[sub] = m[0, 0] * sxs + m[0, 1] * sys_ + m[0, 2]
             map_y[sub] = m[1, 0] * sxs + m[1, 1] * sys_ + m[1, 2]
     # OpenCV's bicubic (the same a = -0.75 kernel as torch's grid_sample) is several times faster
@@ -90,8 +90,7 @@ def warp_region(crop: np.ndarray, crop_origin: np.ndarray, donor_to_base: np.nda
     warped = cv2.remap(crop.astype(np.float32), map_x, map_y,
                        cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     if gap is not None and gap.any():  # soften the stretched row and a row either side: a thin gap reads as a shadow
-        right_eye, left_eye = eye_centres(lip_points)
-        width = 2 * max(1, int(round(GAP_SMOOTHING * np.linalg.norm(left_eye - right_eye) / 2))) + 1
+        width = 2 * max(1, int(round(GAP_SMOOTHING * warp.eyes / 2))) + 1
         weight = cv2.dilate(gap, np.ones((3, 1), np.uint8))  # the gap's rows and one either side
         rows = np.flatnonzero(weight.any(axis=1))
         # blur only those rows: the band reaches one row further each way (the kernel is 3 tall),

@@ -105,56 +105,63 @@ def parting_row(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
 
 
-def warp_extent(landmarks: np.ndarray, shift: float, parting: np.ndarray | float = 0.0) -> tuple[float, float, float, float]:
-    """(x0, y0, x1, y1) in pixels: lip_warp moves nothing outside this box (with the same
-    arguments), so it needs to be evaluated only inside it. Across, the warp ends at the mouth
-    corners; down, it starts at the parting row or the upper inner lip, whichever is higher, and
-    fades out at the chin (or the opened lower lip, if that ends lower)."""
-    pts = landmarks[:, :2].astype(np.float64)
-    frame = _mouth_frame(pts)
-    centre, down, across, half_width, eyes = frame
-    lip = float((pts[LOWER_LIP_BOTTOM] - centre) @ down)
-    chin = max(float((pts[CHIN] - centre) @ down), lip + 2.0)
-    upper = _contour(pts, INNER_UPPER_CONTOUR, *frame[:4], PARTING_COLUMNS)
-    rel = pts[list(INNER_UPPER_CONTOUR)] - centre
-    top = min(float(np.min(parting)), lip - 1.0, float((rel @ down).min()), float(upper.min())) - 1.0
-    bottom = max(chin, lip + abs(shift) * eyes) + 1.0
-    corners = np.array([centre + u * half_width * across + v * down for u in (-1.0, 1.0) for v in (top, bottom)])
-    (x0, y0), (x1, y1) = corners.min(axis=0) - 1.0, corners.max(axis=0) + 1.0
-    return float(x0), float(y0), float(x1), float(y1)
+class LipWarp:
+    """The warp that opens (+shift) or closes (-shift) one mouth further, inter-ocular units.
+    landmarks: the donor's, in the pixel coordinates the warp is evaluated in; parting (see
+    parting_row, in these pixels): the donor row where its mouth parts. The mouth's axes are
+    worked out once, for the extent and for the field over its pixels."""
 
+    def __init__(self, landmarks: np.ndarray, shift: float, parting: np.ndarray | float = 0.0):
+        self.pts = pts = landmarks[:, :2].astype(np.float64)
+        self.axes = _mouth_frame(pts)
+        self.centre, self.down, self.across, self.half_width, self.eyes = self.axes
+        self.lip = float((pts[LOWER_LIP_BOTTOM] - self.centre) @ self.down)
+        self.chin = max(float((pts[CHIN] - self.centre) @ self.down), self.lip + 2.0)
+        self.shift, self.parting = shift, parting
 
-def lip_warp(xs: np.ndarray, ys: np.ndarray, landmarks: np.ndarray, shift: float,
-             parting: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """(displacement (..., 2), gap (...)) in pixels for the pixel grid xs, ys: the pixel at (x, y)
-    shows what was at (x, y) - displacement; gap is 1 where a pixel is the stretched parting row
-    (to be smoothed sideways: stretching one row also stretches its grain into streaks), else 0.
-    landmarks are the donor's, already in these pixel coordinates; parting (see parting_row, in
-    these pixels) is the donor row where its mouth parts."""
-    pts = landmarks[:, :2].astype(np.float64)
-    frame = _mouth_frame(pts)
-    centre, down, across, half_width, eyes = frame
-    lip = float((pts[LOWER_LIP_BOTTOM] - centre) @ down)
-    chin = max(float((pts[CHIN] - centre) @ down), lip + 2.0)
+    def extent(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) in pixels: the warp moves nothing outside this box, so it needs to be
+        evaluated only inside it. Across, the warp ends at the mouth corners; down, it starts at
+        the parting row or the upper inner lip, whichever is higher, and fades out at the chin (or
+        the opened lower lip, if that ends lower)."""
+        centre, down, across, half_width = self.axes[:4]
+        upper = _contour(self.pts, INNER_UPPER_CONTOUR, *self.axes[:4], PARTING_COLUMNS)
+        rel = self.pts[list(INNER_UPPER_CONTOUR)] - centre
+        top = min(float(np.min(self.parting)), self.lip - 1.0, float((rel @ down).min()), float(upper.min())) - 1.0
+        bottom = max(self.chin, self.lip + abs(self.shift) * self.eyes) + 1.0
+        corners = np.array([centre + u * half_width * across + v * down for u in (-1.0, 1.0) for v in (top, bottom)])
+        (x0, y0), (x1, y1) = corners.min(axis=0) - 1.0, corners.max(axis=0) + 1.0
+        return float(x0), float(y0), float(x1), float(y1)
 
-    dx, dy = xs - np.float32(centre[0]), ys - np.float32(centre[1])
-    s = dx * np.float32(down[0]) + dy * np.float32(down[1])
-    u = (dx * np.float32(across[0]) + dy * np.float32(across[1])) / np.float32(half_width)
-    part = np.interp(u, PARTING_COLUMNS, np.broadcast_to(np.asarray(parting, np.float32), PARTING_COLUMNS.shape))
-    part = np.minimum(part.astype(np.float32), np.float32(lip - 1.0))
-    amount = np.float32(abs(shift) * eyes) * np.clip(1 - u * u, 0, 1)  # 0 at the corners
-    gap = np.zeros_like(s)
-    if shift > 0:  # the parting row stretches into the gap; everything below it moves down whole
-        moved = np.clip(s - part, 0, amount)
-        gap = ((s > part) & (s < part + amount)).astype(np.float32)
-        lip_end = lip + amount
-    else:  # rows of the donor's gap around the parting row drop out; the lower lip slides up
-        upper = _contour(pts, INNER_UPPER_CONTOUR, *frame[:4], u)
-        lower = np.maximum(_contour(pts, INNER_LOWER_CONTOUR, *frame[:4], u), upper)
-        start = np.clip(part - amount / 2, upper, np.maximum(lower - amount, upper))
-        moved = np.where(s > start - 0.5, -amount, np.float32(0))  # from the row nearest the start on
-        lip_end = lip - amount
-    fade = np.clip((chin - s) / np.maximum(chin - lip_end, 1.0), 0, 1)  # back to 0 at the chin
-    moved = np.where(s > lip_end, moved * fade, moved)
-    # two plain products stacked: numpy broadcasts over a last axis of 2 several times slower
-    return np.stack([moved * np.float32(down[0]), moved * np.float32(down[1])], axis=-1), gap
+    def along_down(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(how far each pixel of the grid xs, ys moves along the face's down axis, gap) in
+        pixels: the pixel at p shows what was at p - moved * down; gap is 1 where a pixel is the
+        stretched parting row (to be smoothed sideways: stretching one row also stretches its
+        grain into streaks), else 0."""
+        centre, down, across, half_width = self.axes[:4]
+        lip, chin, shift = self.lip, self.chin, self.shift
+        dx, dy = xs - np.float32(centre[0]), ys - np.float32(centre[1])
+        s = dx * np.float32(down[0]) + dy * np.float32(down[1])
+        u = (dx * np.float32(across[0]) + dy * np.float32(across[1])) / np.float32(half_width)
+        part = np.interp(u, PARTING_COLUMNS, np.broadcast_to(np.asarray(self.parting, np.float32), PARTING_COLUMNS.shape))
+        part = np.minimum(part.astype(np.float32), np.float32(lip - 1.0))
+        amount = np.float32(abs(shift) * self.eyes) * np.clip(1 - u * u, 0, 1)  # 0 at the corners
+        gap = np.zeros_like(s)
+        if shift > 0:  # the parting row stretches into the gap; everything below it moves down whole
+            moved = np.clip(s - part, 0, amount)
+            gap = ((s > part) & (s < part + amount)).astype(np.float32)
+            lip_end = lip + amount
+        else:  # rows of the donor's gap around the parting row drop out; the lower lip slides up
+            upper = _contour(self.pts, INNER_UPPER_CONTOUR, *self.axes[:4], u)
+            lower = np.maximum(_contour(self.pts, INNER_LOWER_CONTOUR, *self.axes[:4], u), upper)
+            start = np.clip(part - amount / 2, upper, np.maximum(lower - amount, upper))
+            moved = np.where(s > start - 0.5, -amount, np.float32(0))  # from the row nearest the start on
+            lip_end = lip - amount
+        fade = np.clip((chin - s) / np.maximum(chin - lip_end, 1.0), 0, 1)  # back to 0 at the chin
+        return np.where(s > lip_end, moved * fade, moved), gap
+
+    def displacement(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(displacement (..., 2), gap) in pixels: the pixel at (x, y) shows what was at (x, y) -
+        displacement; gap as along_down gives it."""
+        moved, gap = self.along_down(xs, ys)
+        return np.stack([moved * np.float32(self.down[0]), moved * np.float32(self.down[1])], axis=-1), gap
