@@ -3,6 +3,7 @@ is the same as rendering whole frames."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from testengines import AudioDrivenEngine, BoxCountingMouthBank, WholeFrameMouthBank
@@ -38,6 +39,8 @@ def test_boxes_of_the_decoded_pictures_render_as_whole_frames_do(tmp_path, media
     engine given whole frames, make the same video (the encoder gets the same pictures)."""
     video, audio = media
     BoxCountingMouthBank.given.clear()
+    BoxCountingMouthBank.opencv_threads.clear()
+    threads = cv2.getNumThreads()
     boxes = pipeline.run(video, audio, tmp_path / "boxes.mp4", GenerateOptions(engine="test-mouthbank-counting"),
                          settings)
     whole = pipeline.run(video, audio, tmp_path / "whole.mp4", GenerateOptions(engine="test-mouthbank-whole"),
@@ -45,6 +48,8 @@ def test_boxes_of_the_decoded_pictures_render_as_whole_frames_do(tmp_path, media
     assert boxes.frames == whole.frames > 50
     # frames whose mouth is the base frame's own (or without a face) are not even given
     assert 0 < BoxCountingMouthBank.given["boxes"] <= boxes.frames and BoxCountingMouthBank.given["whole"] == 0
+    # face-sized boxes are rendered with OpenCV on one thread; its threads are back afterwards
+    assert BoxCountingMouthBank.opencv_threads == {1} and cv2.getNumThreads() == threads
     a, b = frames(tmp_path / "boxes.mp4"), frames(tmp_path / "whole.mp4")
     assert np.array_equal(a, b)
     assert not np.array_equal(a[10:], frames(video)[10:len(a)])  # the mouths did change
@@ -53,9 +58,11 @@ def test_boxes_of_the_decoded_pictures_render_as_whole_frames_do(tmp_path, media
 def test_a_step_that_needs_whole_frames_gets_them(tmp_path, media, settings):
     video, audio = media
     BoxCountingMouthBank.given.clear()
+    BoxCountingMouthBank.opencv_threads.clear()
     result = pipeline.run(video, audio, tmp_path / "out.mp4",
                           GenerateOptions(engine="test-mouthbank-counting", background="#2080ff"), settings)
     assert BoxCountingMouthBank.given == {"whole": result.frames}
+    assert BoxCountingMouthBank.opencv_threads == {cv2.getNumThreads()}  # whole frames keep OpenCV's threads
 
 
 def test_an_engine_that_hears_the_audio_itself_gets_no_target_mouths(tmp_path, media, settings):

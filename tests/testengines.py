@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import cv2
 import numpy as np
 
 from heygem.engines.base import Engine, FrameBatch
@@ -67,13 +68,15 @@ class WholeFrameMouthBank(MouthBankEngine):
 
 class BoxCountingMouthBank(MouthBankEngine):
     """The default engine, counting the frames it is given as boxes and as whole frames (in `given`,
-    shared by all instances: the pipeline makes its own)."""
+    shared by all instances: the pipeline makes its own), and noting OpenCV's threads meanwhile."""
 
     name = "test-mouthbank-counting"
     given: Counter = Counter()
+    opencv_threads: set[int] = set()  # cv2.getNumThreads() while rendering
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         self.given["whole" if batch.origins is None else "boxes"] += len(batch.frames)
+        self.opencv_threads.add(cv2.getNumThreads())
         return super().render(batch)
 
 
