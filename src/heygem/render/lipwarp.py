@@ -113,10 +113,10 @@ class LipWarp:
 
     def __init__(self, landmarks: np.ndarray, shift: float, parting: np.ndarray | float = 0.0):
         self.pts = pts = landmarks[:, :2].astype(np.float64)
-        self.axes = _mouth_frame(pts)
-        self.centre, self.down, self.across, self.half_width, self.eyes = self.axes
-        self.lip = float((pts[LOWER_LIP_BOTTOM] - self.centre) @ self.down)
-        self.chin = max(float((pts[CHIN] - self.centre) @ self.down), self.lip + 2.0)
+        self.axes = _mouth_frame(pts)  # centre, down, across, half mouth width, eye distance
+        centre, self.down, _, _, self.eyes = self.axes
+        self.lip = float((pts[LOWER_LIP_BOTTOM] - centre) @ self.down)
+        self.chin = max(float((pts[CHIN] - centre) @ self.down), self.lip + 2.0)
         self.shift, self.parting = shift, parting
 
     def extent(self) -> tuple[float, float, float, float]:
