@@ -74,3 +74,14 @@ def test_an_engine_that_hears_the_audio_itself_gets_no_target_mouths(tmp_path, m
     assert job.template is not None and job.template.has_face.any()
     assert job.plan.mouth_targets is None and job.audio.phones is None
     assert job.plan.mouth_active.any() and result.frames == job.plan.frame_count
+
+
+def test_opencv_gets_its_threads_back_when_the_last_of_side_by_side_jobs_ends():
+    """The service runs jobs side by side: one that ends first must not give OpenCV its threads back
+    while another still streams boxes, nor may the last leave it on one thread."""
+    threads = cv2.getNumThreads()
+    with pipeline._opencv_threads(None, None):
+        with pipeline._opencv_threads(None, None):
+            assert cv2.getNumThreads() == 1
+        assert cv2.getNumThreads() == 1
+    assert cv2.getNumThreads() == threads
