@@ -80,8 +80,8 @@ def test_opencv_gets_its_threads_back_when_the_last_of_side_by_side_jobs_ends():
     """The service runs jobs side by side: one that ends first must not give OpenCV its threads back
     while another still streams boxes, nor may the last leave it on one thread."""
     threads = cv2.getNumThreads()
-    with pipeline._opencv_threads(None, None):
-        with pipeline._opencv_threads(None, None):
+    with pipeline._opencv_on_one_thread(True):
+        with pipeline._opencv_on_one_thread(True):
             assert cv2.getNumThreads() == 1
         assert cv2.getNumThreads() == 1
     assert cv2.getNumThreads() == threads

@@ -340,14 +340,15 @@ _opencv_default = 0
 
 
 @contextmanager
-def _opencv_threads(backdrop: backgrounds.BackgroundStep | None, captions: SubtitleStep | None) -> Iterator[None]:
-    """OpenCV on one thread while a job streams lower-face boxes only (no background, no subtitles):
-    OpenCV splits even a face-sized box between its threads, which costs CPU for no gain in time
-    (the 480p render on its own: 1.7 ms of CPU per frame with them, 1.0 without, the same time),
-    CPU that the encoder needs: the stages already run side by side. Whole-frame steps keep its
-    threads: blurring a whole frame does gain from them."""
+def _opencv_on_one_thread(wanted: bool) -> Iterator[None]:
+    """OpenCV on one thread while a job streams lower-face boxes and encodes on the CPU: OpenCV
+    splits even a face-sized box between its threads, which costs CPU for no gain in time (the
+    480p render on its own: 1.7 ms of CPU per frame with them, 1.0 without, the same time), CPU
+    that the encoder needs: the stages already run side by side. Whole-frame steps (background,
+    subtitles) keep its threads, as do jobs encoding on the GPU, where the render may be what the
+    job waits for."""
     global _opencv_streams, _opencv_default
-    if backdrop is not None or captions is not None:
+    if not wanted:
         yield
         return
     import cv2
@@ -411,9 +412,11 @@ def run(
         try:
             watch.run("engine prepare", engine.prepare, RenderJob(info, template, speech, plan), bar.held, cancel)
             with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
-                             alpha=background.alpha) as writer, _opencv_threads(backdrop, captions):
-                _stream(source, plan, options.batch_size, _renderer(source, engine, backdrop, captions, watch),
-                        writer, bar, cancel, watch)
+                             alpha=background.alpha) as writer:
+                boxes_on_cpu = backdrop is None and captions is None and not writer.encodes_on_gpu
+                with _opencv_on_one_thread(boxes_on_cpu):
+                    _stream(source, plan, options.batch_size, _renderer(source, engine, backdrop, captions, watch),
+                            writer, bar, cancel, watch)
             subtitles = captions.write(output) if captions is not None else None
         finally:
             engine.release()

@@ -151,6 +151,7 @@ class VideoWriter:
         except (av.error.FFmpegError, OSError) as exc:
             raise OutputError(f"cannot write output file ({exc}): {self.path}") from exc
         codec = video_codec(options.video_codec, width, height) if self.format is H264 else self.format.video_codec
+        self.encodes_on_gpu = codec.endswith("_nvenc")  # leaving the CPU's cores to the other stages
         self._video = self._container.add_stream(codec, rate=self.fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = self.format.pix_fmt
