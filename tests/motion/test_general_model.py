@@ -112,6 +112,38 @@ def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_p
         mouth_targets(template, audio, "learned", weights=str(tmp_path / "missing.npz"))
 
 
+def test_a_template_whose_picture_lags_its_sound_is_named_in_the_log(testmedia, tmp_path, caplog):
+    """woman_glasses_en's picture comes ~200 ms after its sound; man_map_en's is within two frames."""
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+    from heygem.analysis.template import load_or_analyze
+    from heygem.config import Settings
+    from heygem.media.decode import load_audio
+    from heygem.motion.plan import mouth_targets
+
+    said = {}
+    for clip in ("woman_glasses_en.mp4", "man_map_en.mp4"):
+        template = load_or_analyze(testmedia / "video" / clip, Settings(data_dir=tmp_path))
+        audio = analyze_audio(load_audio(testmedia / "audio" / "en_rates_5s.wav", SAMPLE_RATE), template.video.fps)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="heygem.motion"):
+            mouth_targets(template, audio, "learned")
+        said[clip] = [r.getMessage() for r in caplog.records if "picture seems" in r.getMessage()]
+    assert len(said["woman_glasses_en.mp4"]) == 1 and "ms behind its sound" in said["woman_glasses_en.mp4"][0]
+    assert not said["man_map_en.mp4"]
+
+
+def test_the_picture_lag_is_found_where_sound_and_mouth_agree_best():
+    from heygem.motion.plan import picture_lag
+
+    rng = np.random.default_rng(0)
+    sound = np.convolve(rng.normal(size=250), np.ones(4) / 4, mode="same")
+    valid = np.ones(250, bool)
+    valid[100:110] = False  # frames without a measurable mouth are left out
+    lag, at_lag, in_sync = picture_lag(sound, np.roll(sound, 3), valid, 25.0)  # the mouth 3 frames late
+    assert lag == 3 and at_lag > 0.99 > in_sync + 0.3
+    assert picture_lag(sound, np.roll(sound, -2), valid, 25.0)[0] == -2
+
+
 def test_the_templates_soundtrack_is_analysed_once(testmedia, tmp_path, monkeypatch):
     """Every job on a template learns from the template's own speech: its analysis (phones
     included) is kept in the template's cache folder, and the next job reads it."""

@@ -34,6 +34,18 @@ SPEAKING_OPENING = 0.12
 """How far above rest a typical mouth opens in loud speech (inter-ocular units), used then."""
 
 
+SYNC_SEARCH_S = 0.24
+"""How far apart a template's sound and picture are looked for."""
+SYNC_WARN_S = 0.1
+"""A template whose picture and sound agree best this far apart or more is out of sync: about
+where people start to notice (broadcasting's detectability thresholds are ~45 ms for sound first
+and ~125 ms for picture first)."""
+SYNC_MARGIN = 0.1
+"""...and only when agreement there beats agreement in sync by this much (r): short templates give
+noisy peaks. On the development set's whole clips (the shipped model) this names six of the seven
+recordings found out of sync by 3-5 frames (not de_man_anchor, where the shipped model peaks at 2
+frames) and none of the others (README, "Templates out of sync")."""
+
 SOUNDTRACK_VERSION = 1
 """Of the template soundtrack's analysis kept in the template's cache folder: bump it when the
 audio analysis or the phone decoding changes."""
@@ -113,6 +125,36 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return mouth_model._pearson(a.astype(np.float64), b.astype(np.float64))
 
 
+def picture_lag(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, fps: float) -> tuple[int, float, float]:
+    """(frames by which the template's picture lags its sound (negative: leads), r there, r in
+    sync): where the general model's opening from the template's soundtrack agrees best with its
+    real mouth, within SYNC_SEARCH_S. The model learned from many people's sound and lips, so a
+    clear peak away from 0 is the recording's offset rather than this person's habit."""
+    reach = max(1, round(SYNC_SEARCH_S * fps))
+    agreement = {}
+    for lag in range(-reach, reach + 1):
+        sound = np.arange(max(0, -lag), min(len(opening), len(opening) - lag))
+        both = valid[sound] & valid[sound + lag]
+        if both.sum() > 2 * reach:
+            agreement[lag] = _pearson(predicted[sound[both]], opening[sound[both] + lag])
+    if 0 not in agreement:
+        return 0, float("nan"), float("nan")
+    best = max(agreement, key=agreement.get)
+    return best, agreement[best], agreement[0]
+
+
+def _warn_if_out_of_sync(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, fps: float) -> None:
+    """Say so when the template's picture and sound are clearly apart: its person-specific
+    learner would learn the offset and pass a lagging picture on (README, "Templates out of sync")."""
+    lag, at_lag, in_sync = picture_lag(predicted, opening, valid, fps)
+    if abs(lag) >= SYNC_WARN_S * fps and at_lag >= in_sync + SYNC_MARGIN:
+        log.warning("the template's picture seems %d ms %s its sound (its mouth follows its soundtrack best "
+                    "there: r %.2f against %.2f in sync); %s: a template recorded in sync gives better lips",
+                    round(abs(lag) / fps * 1000), "behind" if lag > 0 else "ahead of", at_lag, in_sync,
+                    "videos made from it may show their mouths that much after the speech" if lag > 0
+                    else "this person's own lip motion cannot be learned from it")
+
+
 def person_weight(general_r: float, person_r: float) -> float:
     """How much the person-specific model counts next to the calibrated general model: each by the
     share of the template's mouth movement it explains (r squared; one no better than chance on the
@@ -136,7 +178,9 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
         log.info("template has no usable soundtrack: calibrating the general mouth model on the driving audio")
         return calibration.quantile_match(predicted, descriptors).apply(predicted)
     n = template.frame_count
-    own_predicted = _aligned(model.predict(own), n)[valid]
+    own_predicted = _aligned(model.predict(own), n)
+    _warn_if_out_of_sync(own_predicted[:, 0], template.mouth[:, 0], valid, float(audio.fps))
+    own_predicted = own_predicted[valid]
     calibrated = calibration.quantile_match(own_predicted, descriptors).apply(predicted)
     general_score = _pearson(own_predicted[:, 0], descriptors[:, 0])
     person = mouth_model.fit(_aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n),
