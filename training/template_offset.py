@@ -27,15 +27,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
+from heygem.analysis.phone_decoder import pcm16  # noqa: E402
 from heygem.analysis.phones import phone_shares  # noqa: E402
 from heygem.analysis.template import load_or_analyze  # noqa: E402
 from heygem.config import Settings  # noqa: E402
 from heygem.media.decode import VideoSource, load_audio, load_soundtrack  # noqa: E402
 from heygem.media.encode import VideoWriter  # noqa: E402
-from heygem.motion.plan import mouth_targets  # noqa: E402
+from heygem.motion.plan import mouth_targets, picture_lag  # noqa: E402
 
 CLIPS = ("es_woman.mp4", "en_woman_may.mp4", "zh_man_presenter.mp4", "en_man_interview_720p.mp4", "fr_man.mp4")
-MAX_LAG = 8
 
 
 class _PlanLog(logging.Handler):
@@ -64,20 +64,12 @@ def moved_soundtrack(clip: Path, frames: int, folder: Path) -> Path:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(SAMPLE_RATE)
-            out.writeframes((np.clip(moved, -1, 1) * 32767).astype(np.int16).tobytes())
+            out.writeframes(pcm16(moved))
         video = folder / f"{clip.stem}_{frames:+d}.mp4"
         with VideoWriter(video, info.width, info.height, info.fps, wav) as writer:
             for frame in source.read():
                 writer.write(frame)
     return video
-
-
-def best_lag(reference: np.ndarray, other: np.ndarray) -> int:
-    """L where other[t] agrees best with reference[t + L] (Pearson r over the overlap)."""
-    a, b = (reference - reference.mean()) / reference.std(), (other - other.mean()) / other.std()
-    agreement = {lag: float(np.mean(a[max(0, lag):len(a) + min(0, lag)] * b[max(0, -lag):len(b) + min(0, -lag)]))
-                 for lag in range(-MAX_LAG, MAX_LAG + 1)}
-    return max(agreement, key=agreement.get)
 
 
 def main() -> int:
@@ -107,7 +99,8 @@ def main() -> int:
                 plan_log.scores = ()
                 planned[frames] = mouth_targets(template, speech)[:, 0]
                 general, learner, _, weight = plan_log.scores or (float("nan"),) * 4
-                lag = best_lag(planned[0], planned[frames])
+                # the same search the plan makes for a template's own offset: planned[frames][t] vs planned[0][t + lag]
+                lag = picture_lag(planned[frames], planned[0], np.ones(len(planned[0]), bool), float(fps))[0]
                 print(f"{name:28s} {frames:>+10d} {lag:>+4d} {general:>9.2f} {learner:>9.2f} {weight:>14.2f}", flush=True)
     return 0
 

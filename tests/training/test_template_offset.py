@@ -33,11 +33,13 @@ def test_the_soundtrack_moves_by_whole_frames(testmedia, tmp_path):
         assert np.corrcoef(moved[:n], sound[:n])[0, 1] < 0.5  # and not where it was
 
 
-def test_best_lag_finds_a_known_shift():
+def test_the_lag_column_finds_a_known_shift():
+    """The probe's lag column is the plan's picture_lag, the other plan against the recorded one."""
     rng = np.random.default_rng(0)
     series = np.convolve(rng.normal(size=300), np.ones(3) / 3, mode="same")
-    assert _probe().best_lag(series, np.roll(series, 3)) == -3  # the other series comes 3 frames later
-    assert _probe().best_lag(series, series) == 0
+    every = np.ones(300, bool)
+    assert _probe().picture_lag(np.roll(series, 3), series, every, 25.0)[0] == -3  # the other comes 3 frames later
+    assert _probe().picture_lag(series, series, every, 25.0)[0] == 0
 
 
 def test_the_probe_prints_a_row_per_soundtrack(devset):
