@@ -23,6 +23,7 @@ import av
 import cv2
 import numpy as np
 
+from heygem.analysis.phone_decoder import pcm16
 from heygem.media.decode import VideoSource, load_audio
 
 from heygem.cli.eval import default_media
@@ -97,12 +98,11 @@ def long_speech(files: list[Path], seconds: float, path: Path, gap: float = 0.3)
     one_pass = np.concatenate(pieces)
     total = round(seconds * OUTPUT_RATE)
     samples = np.tile(one_pass, total // len(one_pass) + 1)[:total]
-    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(OUTPUT_RATE)
-        out.writeframes(pcm.tobytes())
+        out.writeframes(pcm16(samples))
     return path
 
 
