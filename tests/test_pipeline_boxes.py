@@ -3,6 +3,9 @@ is the same as rendering whole frames."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -40,6 +43,7 @@ def test_boxes_of_the_decoded_pictures_render_as_whole_frames_do(tmp_path, media
     video, audio = media
     BoxCountingMouthBank.given.clear()
     BoxCountingMouthBank.opencv_threads.clear()
+    BoxCountingMouthBank.niceness.clear()
     threads = cv2.getNumThreads()
     boxes = pipeline.run(video, audio, tmp_path / "boxes.mp4", GenerateOptions(engine="test-mouthbank-counting"),
                          settings)
@@ -50,6 +54,10 @@ def test_boxes_of_the_decoded_pictures_render_as_whole_frames_do(tmp_path, media
     assert 0 < BoxCountingMouthBank.given["boxes"] <= boxes.frames and BoxCountingMouthBank.given["whole"] == 0
     # face-sized boxes are rendered with OpenCV on one thread; its threads are back afterwards
     assert BoxCountingMouthBank.opencv_threads == {1} and cv2.getNumThreads() == threads
+    # ... and behind the encoder: its thread at a lower priority, this one's untouched
+    if sys.platform.startswith("linux"):
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert BoxCountingMouthBank.niceness == {min(19, own + pipeline.RENDER_NICENESS)} and own < 19
     a, b = frames(tmp_path / "boxes.mp4"), frames(tmp_path / "whole.mp4")
     assert np.array_equal(a, b)
     assert not np.array_equal(a[10:], frames(video)[10:len(a)])  # the mouths did change
@@ -59,10 +67,13 @@ def test_a_step_that_needs_whole_frames_gets_them(tmp_path, media, settings):
     video, audio = media
     BoxCountingMouthBank.given.clear()
     BoxCountingMouthBank.opencv_threads.clear()
+    BoxCountingMouthBank.niceness.clear()
     result = pipeline.run(video, audio, tmp_path / "out.mp4",
                           GenerateOptions(engine="test-mouthbank-counting", background="#2080ff"), settings)
     assert BoxCountingMouthBank.given == {"whole": result.frames}
-    assert BoxCountingMouthBank.opencv_threads == {cv2.getNumThreads()}  # whole frames keep OpenCV's threads
+    # whole frames keep OpenCV's threads and the render thread its priority
+    assert BoxCountingMouthBank.opencv_threads == {cv2.getNumThreads()}
+    assert BoxCountingMouthBank.niceness == {os.getpriority(os.PRIO_PROCESS, 0)}
 
 
 def test_an_engine_that_hears_the_audio_itself_gets_no_target_mouths(tmp_path, media, settings):

@@ -3,6 +3,7 @@ tested on tiny synthetic media."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 
@@ -73,10 +74,12 @@ class BoxCountingMouthBank(MouthBankEngine):
     name = "test-mouthbank-counting"
     given: Counter = Counter()
     opencv_threads: set[int] = set()  # cv2.getNumThreads() while rendering
+    niceness: set[int] = set()  # the rendering thread's scheduling priority (Linux: per thread)
 
     def render(self, batch: FrameBatch) -> list[np.ndarray]:
         self.given["whole" if batch.origins is None else "boxes"] += len(batch.frames)
         self.opencv_threads.add(cv2.getNumThreads())
+        self.niceness.add(os.getpriority(os.PRIO_PROCESS, 0))  # Linux: of the calling thread
         return super().render(batch)
 
 

@@ -18,6 +18,8 @@ name, each measured in one place.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -367,6 +369,31 @@ def _opencv_on_one_thread(wanted: bool) -> Iterator[None]:
                 cv2.setNumThreads(_opencv_default)
 
 
+RENDER_NICENESS = 10
+"""How many nice steps below the encoder the render thread runs while a job streams lower-face
+boxes and encodes on the CPU. x264's frame threads wait on each other, so one of them kept off a
+core by the render stalls the others; the render, a small share of the work with a queue ahead of
+it, then fills the gaps the encoder leaves instead. Where the encoder is on the GPU, or whole-frame
+steps make the render the heavier stage, it keeps its priority."""
+
+
+def _behind_the_encoder(render: Callable[[DecodedBatch], FinishedBatch]) -> Callable[[DecodedBatch], FinishedBatch]:
+    """`render`, lowering the priority of the thread it runs in (the render stage's own) on its first
+    call, by RENDER_NICENESS. Only where threads have priorities of their own (Linux): elsewhere it
+    would slow the encoder too."""
+    lowered = False
+
+    def run(batch: DecodedBatch) -> FinishedBatch:
+        nonlocal lowered
+        if not lowered and sys.platform.startswith("linux"):
+            thread = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + RENDER_NICENESS))
+        lowered = True
+        return render(batch)
+
+    return run
+
+
 def run(
     video: str | Path,
     audio: str | Path,
@@ -414,8 +441,9 @@ def run(
             with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
                              alpha=background.alpha) as writer:
                 boxes_on_cpu = backdrop is None and captions is None and not writer.encodes_on_gpu
+                render = _renderer(source, engine, backdrop, captions, watch)
                 with _opencv_on_one_thread(boxes_on_cpu):
-                    _stream(source, plan, options.batch_size, _renderer(source, engine, backdrop, captions, watch),
+                    _stream(source, plan, options.batch_size, _behind_the_encoder(render) if boxes_on_cpu else render,
                             writer, bar, cancel, watch)
             subtitles = captions.write(output) if captions is not None else None
         finally:
