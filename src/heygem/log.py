@@ -10,6 +10,19 @@ from pathlib import Path
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a record comes, not as it was at set-up: a front end run
+    in-process (tests) would otherwise keep writing to a stream swapped out and closed since."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def setup_logging(log_file: Path | None, level: str = "INFO", console_level: str | None = "INFO") -> None:
     """Console (stderr, at console_level; None for none) plus a rotating file the web UI can tail.
     Safe to call twice."""
@@ -21,7 +34,7 @@ def setup_logging(log_file: Path | None, level: str = "INFO", console_level: str
             handler.close()
     handlers: list[logging.Handler] = []
     if console_level:
-        stream = logging.StreamHandler(sys.stderr)
+        stream = _StderrHandler()
         stream.setLevel(console_level)
         handlers.append(stream)
     if log_file is not None:
