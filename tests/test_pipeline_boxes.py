@@ -1,5 +1,5 @@
-"""Where only the engine changes frames, the pipeline converts just the boxes it names: the output
-is the same as rendering whole frames."""
+"""Where only the engine changes frames, the pipeline converts just the boxes it names: the encoder
+gets the same pictures as from rendering whole frames."""
 
 from __future__ import annotations
 
