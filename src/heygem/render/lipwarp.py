@@ -159,9 +159,3 @@ class LipWarp:
             lip_end = lip - amount
         fade = np.clip((chin - s) / np.maximum(chin - lip_end, 1.0), 0, 1)  # back to 0 at the chin
         return np.where(s > lip_end, moved * fade, moved), gap
-
-    def displacement(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(displacement (..., 2), gap) in pixels: the pixel at (x, y) shows what was at (x, y) -
-        displacement; gap as along_down gives it."""
-        moved, gap = self.along_down(xs, ys)
-        return np.stack([moved * np.float32(self.down[0]), moved * np.float32(self.down[1])], axis=-1), gap
