@@ -112,6 +112,34 @@ def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_p
         mouth_targets(template, audio, "learned", weights=str(tmp_path / "missing.npz"))
 
 
+def test_the_person_learner_hears_the_general_model(testmedia, tmp_path, monkeypatch):
+    """The person-specific learner gets the calibrated general model's mouths next to the sound, so
+    it learns where this person departs from the general model. Shown with a person whose mouth is
+    a monotone map of the general model's output: the calibration recovers it, and the learner's
+    last columns are that mouth."""
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+    from heygem.analysis.template import load_or_analyze
+    from heygem.config import Settings
+    from heygem.media.decode import load_audio
+    from heygem.motion import mouth_model, plan
+
+    template = load_or_analyze(testmedia / "video" / "woman_glasses_en.mp4", Settings(data_dir=tmp_path))
+    own = plan._template_audio(template, template.video.fps)
+    predicted = plan._aligned(general.load().predict(own), template.frame_count)
+    mouth = template.mouth.copy()
+    mouth[:, :-1] = 0.3 + 0.1 * predicted[:, :-1]
+    heard = []
+    fit = mouth_model.fit
+    monkeypatch.setattr(mouth_model, "fit", lambda features, *rest: heard.append(features) or fit(features, *rest))
+    audio = analyze_audio(load_audio(testmedia / "audio" / "en_rates_5s.wav", SAMPLE_RATE), template.video.fps)
+    plan.mouth_targets(replace(template, mouth=mouth), audio, "learned")
+    sound = mouth_model.audio_features(own.features, own.loudness, own.speech)
+    (features,) = heard
+    assert features.shape[1] == sound.shape[1] + len(MOUTH_NAMES)
+    general_mouth = features[:, sound.shape[1]:]
+    assert np.corrcoef(general_mouth[:, 0], mouth[:, 0])[0, 1] > 0.99
+
+
 def test_a_template_whose_picture_lags_its_sound_is_named_in_the_log(testmedia, tmp_path, caplog):
     """woman_glasses_en's picture comes ~200 ms after its sound; man_map_en's is within two frames."""
     from heygem.analysis.audio import SAMPLE_RATE, analyze_audio

@@ -168,7 +168,9 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
                     weights: str | None = None) -> np.ndarray:
     """The general model's mouth per output frame, calibrated to this person, averaged with a
     person-specific learner's by how well each predicts the template's own speech (the learner
-    cross-validated on the template, the general model never saw it)."""
+    cross-validated on the template, the general model never saw it). The learner hears the
+    calibrated general model's mouths next to the sound, so from a few seconds of speech it learns
+    where this person departs from the general model rather than the whole mapping again."""
     from . import calibration, general
 
     model = general.load(weights)
@@ -180,11 +182,11 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     n = template.frame_count
     own_predicted = _aligned(model.predict(own), n)
     _warn_if_out_of_sync(own_predicted[:, 0], template.mouth[:, 0], valid, float(audio.fps))
-    own_predicted = own_predicted[valid]
-    calibrated = calibration.quantile_match(own_predicted, descriptors).apply(predicted)
-    general_score = _pearson(own_predicted[:, 0], descriptors[:, 0])
-    person = mouth_model.fit(_aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n),
-                             template.mouth, valid)
+    to_person = calibration.quantile_match(own_predicted[valid], descriptors)
+    calibrated = to_person.apply(predicted)
+    general_score = _pearson(own_predicted[valid, 0], descriptors[:, 0])
+    own_sound = _aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n)
+    person = mouth_model.fit(np.concatenate([own_sound, to_person.apply(own_predicted)], axis=1), template.mouth, valid)
     if person is None:
         log.info("mouth: general model calibrated to this person (r(open) %.2f on the template; no "
                  "person-specific model)", general_score)
@@ -195,7 +197,8 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
              general_score, person.score, 1 - weight, weight)
     if weight == 0:
         return calibrated
-    own_mouths = person.predict(mouth_model.audio_features(audio.features, audio.loudness, audio.speech))
+    sound = mouth_model.audio_features(audio.features, audio.loudness, audio.speech)
+    own_mouths = person.predict(np.concatenate([sound, calibrated], axis=1))
     return ((1 - weight) * calibrated + weight * own_mouths).astype(np.float32)
 
 
