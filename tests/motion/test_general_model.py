@@ -113,10 +113,10 @@ def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_p
 
 
 def test_the_person_learner_hears_the_general_model(testmedia, tmp_path, monkeypatch):
-    """The person-specific learner gets the calibrated general model's mouths next to the sound, so
-    it learns where this person departs from the general model. Shown with a person whose mouth is
-    a monotone map of the general model's output: the calibration recovers it, and the learner's
-    last columns are that mouth."""
+    """The person-specific learner gets the calibrated general model's mouths next to the sound,
+    with the same context, so it learns where and when this person departs from the general model.
+    Shown with a person whose mouth is a monotone map of the general model's output: the
+    calibration recovers it, and the learner's last columns are that mouth, frames -3 to +3."""
     from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
     from heygem.analysis.template import load_or_analyze
     from heygem.config import Settings
@@ -135,9 +135,12 @@ def test_the_person_learner_hears_the_general_model(testmedia, tmp_path, monkeyp
     plan.mouth_targets(replace(template, mouth=mouth), audio, "learned")
     sound = mouth_model.audio_features(own.features, own.loudness, own.speech)
     (features,) = heard
-    assert features.shape[1] == sound.shape[1] + len(MOUTH_NAMES)
-    general_mouth = features[:, sound.shape[1]:]
-    assert np.corrcoef(general_mouth[:, 0], mouth[:, 0])[0, 1] > 0.99
+    offsets = mouth_model.CONTEXT
+    assert features.shape[1] == sound.shape[1] + len(offsets) * len(MOUTH_NAMES)
+    general_mouth = features[:, sound.shape[1]:].reshape(len(features), len(offsets), len(MOUTH_NAMES))
+    for k, offset in enumerate(offsets):
+        later = np.clip(np.arange(len(mouth)) + offset, 0, len(mouth) - 1)
+        assert np.corrcoef(general_mouth[:, k, 0], mouth[later, 0])[0, 1] > 0.99
 
 
 def test_a_template_whose_picture_lags_its_sound_is_named_in_the_log(testmedia, tmp_path, caplog):

@@ -145,14 +145,14 @@ def picture_lag(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, f
 
 def _warn_if_out_of_sync(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, fps: float) -> None:
     """Say so when the template's picture and sound are clearly apart: its person-specific
-    learner would learn the offset and pass a lagging picture on (README, "Templates out of sync")."""
+    learner would learn the offset and pass it on (README, "Templates out of sync")."""
     lag, at_lag, in_sync = picture_lag(predicted, opening, valid, fps)
     if abs(lag) >= SYNC_WARN_S * fps and at_lag >= in_sync + SYNC_MARGIN:
         log.warning("the template's picture seems %d ms %s its sound (its mouth follows its soundtrack best "
                     "there: r %.2f against %.2f in sync); %s: a template recorded in sync gives better lips",
                     round(abs(lag) / fps * 1000), "behind" if lag > 0 else "ahead of", at_lag, in_sync,
                     "videos made from it may show their mouths that much after the speech" if lag > 0
-                    else "this person's own lip motion cannot be learned from it")
+                    else "videos made from it may show their mouths up to that much before the speech")
 
 
 def person_weight(general_r: float, person_r: float) -> float:
@@ -169,8 +169,9 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     """The general model's mouth per output frame, calibrated to this person, averaged with a
     person-specific learner's by how well each predicts the template's own speech (the learner
     cross-validated on the template, the general model never saw it). The learner hears the
-    calibrated general model's mouths next to the sound, so from a few seconds of speech it learns
-    where this person departs from the general model rather than the whole mapping again."""
+    calibrated general model's mouths next to the sound, with the same context, so from a few
+    seconds of speech it learns where and when this person departs from the general model rather
+    than the whole mapping again."""
     from . import calibration, general
 
     model = general.load(weights)
@@ -186,7 +187,8 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     calibrated = to_person.apply(predicted)
     general_score = _pearson(own_predicted[valid, 0], descriptors[:, 0])
     own_sound = _aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n)
-    person = mouth_model.fit(np.concatenate([own_sound, to_person.apply(own_predicted)], axis=1), template.mouth, valid)
+    own_general = mouth_model.context_stack(to_person.apply(own_predicted))
+    person = mouth_model.fit(np.concatenate([own_sound, own_general], axis=1), template.mouth, valid)
     if person is None:
         log.info("mouth: general model calibrated to this person (r(open) %.2f on the template; no "
                  "person-specific model)", general_score)
@@ -198,7 +200,7 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     if weight == 0:
         return calibrated
     sound = mouth_model.audio_features(audio.features, audio.loudness, audio.speech)
-    own_mouths = person.predict(np.concatenate([sound, calibrated], axis=1))
+    own_mouths = person.predict(np.concatenate([sound, mouth_model.context_stack(calibrated)], axis=1))
     return ((1 - weight) * calibrated + weight * own_mouths).astype(np.float32)
 
 
