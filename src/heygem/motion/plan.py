@@ -164,6 +164,13 @@ def person_weight(general_r: float, person_r: float) -> float:
     return person_share / (general_share + person_share) if person_share > 0 else 0.0
 
 
+def _learner_inputs(audio: AudioAnalysis, general_mouths: np.ndarray) -> np.ndarray:
+    """What the person-specific learner hears per frame of general_mouths (the calibrated general
+    model's): the sound and those mouths, both over mouth_model.CONTEXT."""
+    sound = _aligned(mouth_model.audio_features(audio.features, audio.loudness, audio.speech), len(general_mouths))
+    return np.concatenate([sound, mouth_model.context_stack(general_mouths)], axis=1)
+
+
 def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
                     weights: str | None = None) -> np.ndarray:
     """The general model's mouth per output frame, calibrated to this person, averaged with a
@@ -186,9 +193,7 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     to_person = calibration.quantile_match(own_predicted[valid], descriptors)
     calibrated = to_person.apply(predicted)
     general_score = _pearson(own_predicted[valid, 0], descriptors[:, 0])
-    own_sound = _aligned(mouth_model.audio_features(own.features, own.loudness, own.speech), n)
-    own_general = mouth_model.context_stack(to_person.apply(own_predicted))
-    person = mouth_model.fit(np.concatenate([own_sound, own_general], axis=1), template.mouth, valid)
+    person = mouth_model.fit(_learner_inputs(own, to_person.apply(own_predicted)), template.mouth, valid)
     if person is None:
         log.info("mouth: general model calibrated to this person (r(open) %.2f on the template; no "
                  "person-specific model)", general_score)
@@ -199,8 +204,7 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
              general_score, person.score, 1 - weight, weight)
     if weight == 0:
         return calibrated
-    sound = mouth_model.audio_features(audio.features, audio.loudness, audio.speech)
-    own_mouths = person.predict(np.concatenate([sound, mouth_model.context_stack(calibrated)], axis=1))
+    own_mouths = person.predict(_learner_inputs(audio, calibrated))
     return ((1 - weight) * calibrated + weight * own_mouths).astype(np.float32)
 
 
