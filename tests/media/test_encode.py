@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from fractions import Fraction
 
 import av
@@ -82,3 +85,28 @@ def test_auto_encoder_uses_nvenc_only_where_it_opens_and_says_which(tmp_path, ca
     assert ("encoding H.264 on the GPU" if gpu else "encoding with libx264") in caplog.text
     with av.open(str(tmp_path / "out.mp4")) as c:
         assert c.streams.video[0].codec_context.name == "h264" and c.streams.video[0].frames == 10
+
+
+ENCODE_30_FRAMES = """
+import sys
+from heygem.media.decode import VideoSource
+from heygem.media.encode import VideoWriter, reproducible_files
+reproducible_files()
+with VideoSource(sys.argv[1]) as source, VideoWriter(sys.argv[2], source.info.width, source.info.height,
+                                                     source.info.fps) as writer:
+    for frame in source.read(0, 30):
+        writer.write(frame)
+"""
+
+
+def test_reproducible_files_do_not_depend_on_what_the_heap_held(devset, tmp_path):
+    """x264 reads memory it has not written on this clip: processes whose allocations start with
+    other bytes (glibc's MALLOC_PERTURB_) wrote other files for the same pictures until
+    reproducible_files zeroed every allocation."""
+    files = []
+    for garbage in ("", "85", "170"):
+        out = tmp_path / f"heap-{garbage or 'plain'}.mp4"
+        subprocess.run([sys.executable, "-c", ENCODE_30_FRAMES, str(devset / "en_obama_address.mp4"), str(out)],
+                       env={**os.environ, "MALLOC_PERTURB_": garbage}, check=True)
+        files.append(out.read_bytes())
+    assert files[0] == files[1] == files[2]
