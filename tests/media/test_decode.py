@@ -7,6 +7,7 @@ from mediafactory import moving_frames, speechlike, write_audio, write_video
 
 from heygem.errors import InputError
 from heygem.media.decode import VideoSource, load_audio, load_soundtrack, probe_audio, probe_video
+from heygem.motion.timeline import ping_pong
 
 VIDEO_FORMATS = [
     ("clip.mp4", "libx264"),
@@ -126,6 +127,27 @@ def test_a_looped_template_that_fits_in_memory_is_decoded_once(tmp_path):
     first = {}
     for i, picture in zip(order, decoded):  # a frame shown again is the picture decoded the first time
         assert first.setdefault(int(i), picture) is picture
+
+
+def test_a_looped_template_longer_than_the_budget_turns_back_on_the_frames_it_holds(tmp_path):
+    frames = moving_frames(40, 64, 48)
+    order = ping_pong(40, 400)  # forward, backward, ... as a long output loops a template
+    with VideoSource(write_video(tmp_path / "t.mp4", frames)) as source:
+        decoded = []
+        from_keyframe = source._decode_from
+
+        def counted(index):
+            for item in from_keyframe(index):
+                decoded.append(item[0])
+                yield item
+
+        source._decode_from = counted
+        rgb = [source.to_rgb(picture) for picture in source.read_decoded(order, chunk=24)]
+    assert np.allclose(grey_levels(rgb), [grey_levels(frames)[i] for i in order], atol=4)
+    # Each turn shows the 24 frames it holds again and decodes the rest once: about one decode per
+    # template frame per loop of 78 frames shown (216 here), where decoding every backward chunk
+    # from the keyframe took twice that (480).
+    assert len(decoded) <= 40 + len(order) * 40 / 78
 
 
 def test_bad_inputs_name_the_file_and_problem(tmp_path):

@@ -8,6 +8,7 @@ for output frame i, the source frame on screen at time (i + 0.5) / fps).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -26,9 +27,10 @@ DEFAULT_FPS = Fraction(25)
 DECODED_BUDGET = 256 * 2**20
 """Bytes of decoded frames VideoSource.read_decoded may hold at once: a template looped forward
 and backward is decoded once when all its frames fit (a 480p template of up to 17 s, 720p 7 s,
-1080p 3 s), else its backward runs are decoded in chunks this size, so each chunk seeks back to a
-keyframe once instead of every 16 frames (a 5-s template with one keyframe, looped in 16-frame
-backward chunks, decoded 2.7 frames per frame shown)."""
+1080p 3 s); a longer one turns back on the frames it holds, and the rest of its backward runs is
+decoded in chunks this size, so each chunk seeks back to a keyframe once instead of every 16
+frames (a 5-s template with one keyframe, looped in 16-frame backward chunks, decoded 2.7 frames
+per frame shown)."""
 
 
 def _open(path: Path, kind: str) -> av.container.InputContainer:
@@ -187,31 +189,39 @@ class VideoSource:
     def read_decoded(self, indices: np.ndarray, chunk: int | None = None) -> Iterator[av.VideoFrame]:
         """The frames at `indices`, in that order, as decoded, before any conversion: they are half
         the size of RGB (yuv420p), convert with to_rgb, and the ones that pass_through go to the
-        encoder as they are (VideoWriter.write). Forward runs stream; backward runs are decoded
-        forward in chunks of `chunk` frames (default: as many as DECODED_BUDGET holds) and
-        reversed. A template whose frames all fit in one chunk is decoded once, however often the
-        timeline loops over it: the frames are kept until the iterator is closed."""
+        encoder as they are (VideoWriter.write). The last `chunk` frames decoded (default: as many
+        as DECODED_BUDGET holds) are kept and shown again without decoding: a template that fits
+        is decoded once however often the timeline loops over it, and one that does not turns
+        back on the frames it has just shown. Forward runs stream; the rest of a backward run is
+        decoded forward in chunks of that size and reversed."""
         chunk = chunk or max(16, DECODED_BUDGET // self._frame_bytes())
-        kept: dict[int, av.VideoFrame] | None = {} if self.info.frame_count <= chunk else None
-        for run in _runs(indices):
-            if kept is not None and all(i in kept for i in run):
-                yield from (kept[i] for i in run)
-                continue
-            for i, frame in zip(run, self._run_frames(run, chunk)):
-                if kept is not None:
-                    kept[i] = frame
+        recent: OrderedDict[int, av.VideoFrame] = OrderedDict()
+
+        def decoded(start: int, stop: int) -> Iterator[av.VideoFrame]:
+            for i, frame in zip(range(start, stop), self._decoded(start, stop)):
+                recent[i] = frame
+                recent.move_to_end(i)
+                if len(recent) > chunk:
+                    recent.popitem(last=False)
                 yield frame
 
-    def _run_frames(self, run: range, chunk: int) -> Iterator[av.VideoFrame]:
-        """The frames of one run of consecutive indices, forward or backward."""
-        if run.step == 1:
-            yield from self._decoded(run.start, run.stop)
-            return
-        top, bottom = run.start, run[-1]
-        while top >= bottom:
-            low = max(bottom, top - chunk + 1)
-            yield from reversed(list(self._decoded(low, top + 1)))
-            top = low - 1
+        for run in _runs(indices):
+            if run.step == 1:
+                start = run.start
+                while start < run.stop and start in recent:
+                    yield recent[start]
+                    start += 1
+                yield from decoded(start, run.stop)  # continues the decoder where it stopped, if it can
+                continue
+            top, bottom = run.start, run[-1]
+            while top >= bottom:
+                if top in recent:
+                    yield recent[top]
+                    top -= 1
+                    continue
+                low = max(bottom, top - chunk + 1)
+                yield from reversed(list(decoded(low, top + 1)))
+                top = low - 1
 
     def _frame_bytes(self) -> int:
         """Memory of one decoded frame (yuv420p, as most templates decode)."""
