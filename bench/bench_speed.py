@@ -9,7 +9,8 @@ settings (veryfast, CRF 18, yuv420p, AAC 192 kb/s), measured in one run, with th
 The floor is `ffmpeg` from PATH (decode + encode, no HeyGem work: what the machine needs at least
 to re-encode a minute of that video). Without ffmpeg the floor is the same decode + encode done
 with PyAV in a child process, and the table says so. Every case runs as its own process, cases
-alternate within a run (so a busy machine slows all of them alike), and the table gives medians:
+alternate within a run (so a busy machine slows all of them alike; with --compare-src the two
+versions take turns right after the floor, where a case runs slower), and the table gives medians:
 wall time of the whole process (imports included, as a user waits for `heygem generate`), CPU
 seconds, peak RSS and heygem/floor in wall time and in CPU seconds (on a machine shared with other
 work, the CPU ratio is the steadier one, and the best the wall ratio can reach when both use every
@@ -61,6 +62,7 @@ def timed(command: list[str], pythonpath: str | None = None) -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
+    os.sync()  # the previous case's output written out first, not while this one runs
     before = os.times()
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -127,11 +129,14 @@ def run(heights: list[int], runs: int, compare_src: str | None, folder: Path) ->
         for src in variants.values():  # analyse once (and build the mouth bank) before timing
             timed(heygem_command(template, speech[0], folder / "warm.mp4", data), src)
         samples: dict[str, list[dict]] = {floor_name: [], **{name: [] for name in variants}}
-        for _ in range(runs):
-            out = folder / "floor.mp4"
-            command = ffmpeg_command(template, audio, out, SECONDS) if use_ffmpeg else pyav_command(template, out, SECONDS)
-            samples[floor_name].append(timed(command))
-            for name, src in variants.items():
+        floor_command = (ffmpeg_command(template, audio, folder / "floor.mp4", SECONDS) if use_ffmpeg
+                         else pyav_command(template, folder / "floor.mp4", SECONDS))
+        versions = list(variants.items())
+        for k in range(runs):
+            samples[floor_name].append(timed(floor_command))
+            # The case right after the floor runs slower (5-15% at 1080p, the same code either
+            # way), so the versions take turns there.
+            for name, src in versions if k % 2 == 0 else versions[::-1]:
                 samples[name].append(timed(heygem_command(template, audio, folder / "out.mp4", data), src))
         base = statistics.median(s["wall_s"] for s in samples[floor_name])
         base_cpu = statistics.median(s["cpu_s"] for s in samples[floor_name])
