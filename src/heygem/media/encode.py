@@ -37,9 +37,9 @@ M_PERTURB = -6  # glibc's mallopt parameter number
 
 def reproducible_files() -> None:
     """From now on in this process, the same pictures always encode to the same file. x264 as
-    PyAV bundles it reads some memory it has not written (on some videos, at any frame size), so
-    the bytes it wrote depended on what the heap held before: a different file after another job
-    in the same process. glibc's M_PERTURB hands out every later allocation zeroed, as a fresh
+    PyAV bundles it reads some memory it has not written (on some videos, not only at odd sizes),
+    so the bytes it wrote depended on what the heap held before: a different file after another
+    job in the same process. glibc's M_PERTURB hands out every later allocation zeroed, as a fresh
     process does. It costs time where frames are large (1080p ~5%), so only `heygem eval` asks for
     it. Without glibc nothing changes."""
     try:
