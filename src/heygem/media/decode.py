@@ -189,20 +189,22 @@ class VideoSource:
     def read_decoded(self, indices: np.ndarray, chunk: int | None = None) -> Iterator[av.VideoFrame]:
         """The frames at `indices`, in that order, as decoded, before any conversion: they are half
         the size of RGB (yuv420p), convert with to_rgb, and the ones that pass_through go to the
-        encoder as they are (VideoWriter.write). The last `chunk` frames decoded (default: as many
-        as DECODED_BUDGET holds) are kept and shown again without decoding: a template that fits
-        is decoded once however often the timeline loops over it, and one that does not turns
-        back on the frames it has just shown. Forward runs stream; the rest of a backward run is
-        decoded forward in chunks of that size and reversed."""
+        encoder as they are (VideoWriter.write). Where the timeline turns back, the last `chunk`
+        frames decoded (default: as many as DECODED_BUDGET holds) are kept and shown again without
+        decoding: a template that fits is decoded once however often the timeline loops over it,
+        and one that does not turns back on the frames it has just shown. Forward runs stream; the
+        rest of a backward run is decoded forward in chunks of that size and reversed."""
         chunk = chunk or max(16, DECODED_BUDGET // self._frame_bytes())
+        held = chunk if np.any(np.diff(indices) < 0) else 0  # a timeline that never turns back holds none
         recent: OrderedDict[int, av.VideoFrame] = OrderedDict()
 
         def decoded(start: int, stop: int) -> Iterator[av.VideoFrame]:
             for i, frame in zip(range(start, stop), self._decoded(start, stop)):
-                recent[i] = frame
-                recent.move_to_end(i)
-                if len(recent) > chunk:
-                    recent.popitem(last=False)
+                if held:
+                    recent[i] = frame
+                    recent.move_to_end(i)
+                    if len(recent) > held:
+                        recent.popitem(last=False)
                 yield frame
 
         for run in _runs(indices):
