@@ -4,6 +4,7 @@ import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,3 +94,19 @@ def test_a_piece_decodes_the_same_whatever_was_decoded_before_it(long_speech):
     alone = [phone_decoder.decoded_here([first])[0], phone_decoder.decoded_here([second])[0]]
     assert alone[0] != alone[1]
     assert phone_decoder.decoded_here([second, first, second]) == [alone[1], alone[0], alone[1]]
+
+
+def test_the_decoder_reads_no_words_and_labels_as_with_the_whole_dictionary(long_speech, monkeypatch):
+    """All-phone decoding looks up no words: without English's dictionary a decoder starts ~10x
+    faster, and every label stays the same."""
+    from pocketsphinx import get_model_path
+
+    pieces = [long_speech[: 12 * RATE], long_speech[20 * RATE : 32 * RATE]]
+    monkeypatch.setattr(phone_decoder, "_idle_decoders", [])  # new decoders, as configured now
+    without_words = phone_decoder.decoded_here(pieces)
+    assert phone_decoder._idle_decoders[0].lookup_word("hello") is None
+    monkeypatch.setattr(phone_decoder, "_idle_decoders", [])
+    monkeypatch.setattr(phone_decoder, "NO_WORDS", Path(get_model_path()) / "en-us" / "cmudict-en-us.dict")
+    assert phone_decoder.decoded_here(pieces) == without_words
+    assert phone_decoder._idle_decoders[0].lookup_word("hello") == "HH AH L OW"
+    assert len({phone for piece in without_words for phone, _, _ in piece}) > 10
