@@ -47,6 +47,10 @@ def _column_scale(descriptors: np.ndarray) -> np.ndarray:
 
 RUN_LOOKBACK = 3
 """Output frames back whose candidates' continuations are also candidates."""
+TRANSITION_CHUNK = 64
+"""Output frames whose transition costs are computed together: memory stays flat for long outputs,
+and the few arrays of a chunk (~2 MB each) stay in the CPU's cache while they are worked on (256
+frames: 1.5x the time)."""
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -110,19 +114,23 @@ def choose_donors(
         prev, cur = frames[steps - 1], frames[steps]
         # visual mismatch at a cut: how far the new donor is from where the old run would go next
         nxt, new = d_all[np.minimum(prev + 1, n - 1)], d_all[cur]
-        mismatch = np.zeros((len(steps), k, k))
+        mismatch, diff = np.zeros((len(steps), k, k)), np.empty((len(steps), k, k))
         for d in range(dims):  # summed column by column: the same sums as over the last axis, faster
-            diff = nxt[:, :, None, d] - new[:, None, :, d]
-            mismatch += diff * diff
+            np.subtract(nxt[:, :, None, d], new[:, None, :, d], out=diff)
+            diff *= diff
+            mismatch += diff
         mismatch /= dims
+        mismatch += costs.jump
         prev, cur = prev[:, :, None], cur[:, None, :]
-        return np.where(cur == prev + 1, 0.0, np.where(cur == prev, costs.hold, costs.jump + mismatch))
+        mismatch[np.broadcast_to(cur == prev, mismatch.shape)] = costs.hold
+        mismatch[np.broadcast_to(cur == prev + 1, mismatch.shape)] = 0.0
+        return mismatch
 
     total = cand_cost[0].copy()
     back = np.zeros(frames.shape, dtype=np.int64)
     columns = np.arange(k)
-    for start in range(1, len(targets), 256):  # chunks keep memory flat for long outputs
-        steps = np.arange(start, min(start + 256, len(targets)))
+    for start in range(1, len(targets), TRANSITION_CHUNK):
+        steps = np.arange(start, min(start + TRANSITION_CHUNK, len(targets)))
         for t, trans in zip(steps, transitions(steps)):
             step = total[:, None] + trans
             back[t] = np.argmin(step, axis=0)
