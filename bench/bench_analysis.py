@@ -22,11 +22,12 @@ import cv2
 import numpy as np
 
 from heygem.analysis.template import load_or_analyze
-from heygem.cli.eval import default_media
 from heygem.config import Settings
 from heygem.media.decode import VideoSource
 
-CLIPS = default_media() / "video"  # $HEYGEM_TESTMEDIA, else ../shared/testmedia
+from benchkit import TESTMEDIA
+
+CLIPS = TESTMEDIA / "video"
 
 
 def as_720p(path: Path, folder: Path) -> Path:

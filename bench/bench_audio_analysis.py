@@ -25,12 +25,12 @@ import numpy as np  # noqa: E402
 
 from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
 from heygem.analysis import phone_decoder, phones  # noqa: E402
-from heygem.cli.eval import default_media  # noqa: E402
+from benchkit import TESTMEDIA  # noqa: E402
 from heygem.media.decode import load_audio  # noqa: E402
 from heygem.motion import general  # noqa: E402
 
 def minute_of_speech() -> np.ndarray:
-    folder = default_media() / "audio"  # $HEYGEM_TESTMEDIA or ../shared/testmedia
+    folder = TESTMEDIA / "audio"
     clips = [load_audio(p, SAMPLE_RATE) for p in sorted(folder.glob("*.wav"))]
     if not clips:
         raise SystemExit(f"no speech found in {folder}")

@@ -39,7 +39,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--media", type=Path, default=None, help="shared test media folder")
     args = parser.parse_args()
-    media = args.media or default_media()
+    media = args.media or default_media(ROOT)
     rows, by_method = [], {}
     for clip in json.loads(REFERENCE.read_text())["clips"]:
         path = media / clip["file"]

@@ -29,7 +29,7 @@ from heygem.media.decode import VideoSource, load_audio
 from heygem.cli.eval import default_media
 
 REPO = Path(__file__).resolve().parents[1]
-TESTMEDIA = default_media()  # $HEYGEM_TESTMEDIA, else ../shared/testmedia
+TESTMEDIA = default_media(REPO)  # $HEYGEM_TESTMEDIA, else ../shared/testmedia beside this checkout
 RESULTS = REPO / "bench" / "results"
 DEFAULT_CLIP = "man_map_en.mp4"
 RESOLUTIONS = {480: (854, 480), 720: (1280, 720), 1080: (1920, 1080)}

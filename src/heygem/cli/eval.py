@@ -13,11 +13,16 @@ from ..config import Settings
 MEDIA_ENV = "HEYGEM_TESTMEDIA"
 
 
-def default_media() -> Path:
-    """$HEYGEM_TESTMEDIA, else the shared test media folder beside the project checkout."""
+CHECKOUT = Path(__file__).resolve().parents[3]
+"""The project checkout this heygem is imported from."""
+
+
+def default_media(checkout: Path = CHECKOUT) -> Path:
+    """$HEYGEM_TESTMEDIA, else the shared test media folder beside `checkout` (the benchmarks pass
+    their own: they may import another checkout's heygem, e.g. one in a temporary folder)."""
     if os.environ.get(MEDIA_ENV):
         return Path(os.environ[MEDIA_ENV])
-    return Path(__file__).resolve().parents[3].parent / "shared" / "testmedia"
+    return checkout.parent / "shared" / "testmedia"
 
 
 def default_devset() -> Path:
