@@ -31,7 +31,7 @@ def errors(found, reference) -> list[float]:
 
 
 def main() -> int:
-    from heygem.cli.eval import default_media
+    from benchkit import TESTMEDIA
     from heygem.media.decode import load_audio
     from heygem.subtitles import align
     from heygem.tts import synthesize
@@ -39,7 +39,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--media", type=Path, default=None, help="shared test media folder")
     args = parser.parse_args()
-    media = args.media or default_media(ROOT)
+    media = args.media or TESTMEDIA
     rows, by_method = [], {}
     for clip in json.loads(REFERENCE.read_text())["clips"]:
         path = media / clip["file"]
