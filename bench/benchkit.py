@@ -19,6 +19,7 @@ import wave
 from datetime import datetime, timezone
 from pathlib import Path
 
+import heygem  # noqa: F401  before numpy, so a benchmark's process is set up as heygem's own (heygem/__init__)
 import av
 import cv2
 import numpy as np
