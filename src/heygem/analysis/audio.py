@@ -17,6 +17,7 @@ MEL_BANDS = 40
 HOP = 160  # 10 ms
 WINDOW = 400  # 25 ms
 N_FFT = 512
+FFT_ROWS = 250  # 10 ms frames transformed at a time: their temporaries stay in the CPU's caches
 
 
 def frame_count(samples: int, sample_rate: int, fps: Fraction) -> int:
@@ -58,11 +59,16 @@ def log_mel(samples: np.ndarray, block: int = 3000, warp: float = 1.0) -> np.nda
     window = np.hanning(WINDOW).astype(np.float32)
     filters = _mel_filters(warp=warp).T
     out = np.empty((count, MEL_BANDS), np.float32)
+    power = np.empty((min(block, count), N_FFT // 2 + 1), np.float32)
     for start in range(0, count, block):
         stop = min(start + block, count)
-        idx = np.arange(WINDOW)[None, :] + HOP * np.arange(start, stop)[:, None]
-        power = np.abs(np.fft.rfft(padded[idx] * window, n=N_FFT, axis=1)) ** 2
-        out[start:stop] = np.log(power @ filters + 1e-8)
+        # A whole block at once: its FFT temporaries (float64 inside numpy, ~50 MB) came as fresh
+        # pages from the kernel each time, ten times the CPU; the filters still go per block.
+        for a in range(start, stop, FFT_ROWS):
+            b = min(a + FFT_ROWS, stop)
+            idx = np.arange(WINDOW)[None, :] + HOP * np.arange(a, b)[:, None]
+            power[a - start:b - start] = np.abs(np.fft.rfft(padded[idx] * window, n=N_FFT, axis=1)) ** 2
+        out[start:stop] = np.log(power[:stop - start] @ filters + 1e-8)
     return out
 
 
