@@ -19,8 +19,13 @@ import wave
 from datetime import datetime, timezone
 from pathlib import Path
 
-import heygem  # noqa: F401  before numpy, so a benchmark's process is set up as heygem's own (heygem/__init__)
-import av
+CALLER_ENV = dict(os.environ)
+"""The environment the benchmark was started with, for the processes it measures: importing heygem
+below sets this process up as heygem's own (heygem/__init__), which an older version it compares
+must not inherit."""
+
+import heygem  # noqa: E402,F401  before numpy, so a benchmark's process is set up as heygem's own
+import av  # noqa: E402
 import cv2
 import numpy as np
 
@@ -114,7 +119,7 @@ def run_child(script: str, spec: dict, what: str = "child", pythonpath: str | No
     """Run `script --child SPEC` (a benchmark's measuring process, so each case pays for itself and
     its peak memory is its own), importing heygem from `pythonpath` when given: (the JSON of its
     last output line, its stderr). A failing child ends the benchmark with its error."""
-    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
+    env = {**CALLER_ENV, "PYTHONPATH": pythonpath} if pythonpath else None
     done = subprocess.run([sys.executable, script, "--child", json.dumps(spec)], capture_output=True, text=True,
                           env=env, check=False)
     if done.returncode != 0:
