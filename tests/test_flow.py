@@ -55,3 +55,23 @@ def test_leaving_early_stops_blocked_stages_and_runs_their_cleanup():
             if i == 5:
                 raise KeyError("the consumer failed")
     assert cleaned == [True] and alive() == []
+
+
+def test_a_stage_runs_ahead_by_its_depth_and_no_further():
+    produced = []
+
+    def counted():
+        for i in range(100):
+            produced.append(i)
+            yield i
+
+    with Flow() as flow:
+        items = flow.start("ahead", counted(), depth=3)
+        for _ in range(500):  # 3 wait in the queue, a 4th waits to be put
+            if len(produced) == 4:
+                break
+            threading.Event().wait(0.01)
+        threading.Event().wait(0.1)
+        assert len(produced) == 4
+        assert list(items) == list(range(100))
+    assert alive() == []

@@ -87,6 +87,28 @@ def test_failure_leaves_no_partial_file(tmp_path, settings, engine, error, messa
     assert stage_threads() == []
 
 
+def test_a_failing_plan_stops_the_decoding_that_started_before_it(tmp_path, settings, monkeypatch):
+    video, audio = write_video(tmp_path / "t.mp4", 25), write_audio(tmp_path / "a.wav", speechlike(1.0))
+    decoded = []
+
+    def plan(*args):
+        for _ in range(1000):  # the decode stage runs while the plan is made
+            if decoded:
+                break
+            threading.Event().wait(0.01)
+        raise RuntimeError("the plan failed on purpose")
+
+    real_decode = pipeline._decode
+    monkeypatch.setattr(pipeline, "_decode", lambda *a: (decoded.append(b) or b for b in real_decode(*a)))
+    monkeypatch.setattr(pipeline, "_motion_plan", plan)
+    out = tmp_path / "out" / "result.mp4"
+    with pytest.raises(RuntimeError, match="the plan failed on purpose"):
+        pipeline.run(video, audio, out, GenerateOptions(engine="test-mark", batch_size=4), settings)
+    assert decoded, "no frame was decoded while the plan was made"
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+    assert stage_threads() == []
+
+
 def test_decode_failure_mid_stream_stops_the_run(tmp_path, settings):
     video = write_broken_video(tmp_path / "t.mov", moving_frames(40, 64, 48), broken=30)
     audio = write_audio(tmp_path / "a.wav", speechlike(2.0))

@@ -39,9 +39,10 @@ class Flow:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def start(self, name: str, items: Iterable[T]) -> Iterator[T]:
-        """Iterate `items` in a new thread; returns the iterator of its results, in order."""
-        out: queue.Queue = queue.Queue(self.depth)
+    def start(self, name: str, items: Iterable[T], depth: int | None = None) -> Iterator[T]:
+        """Iterate `items` in a new thread; returns the iterator of its results, in order. depth:
+        how many results may wait for the consumer (default: the flow's)."""
+        out: queue.Queue = queue.Queue(depth or self.depth)
         thread = threading.Thread(target=self._produce, args=(iter(items), out), name=f"heygem-{name}", daemon=True)
         self._threads.append(thread)
         thread.start()

@@ -63,6 +63,10 @@ frame and an output frame (decode, render, encode) about 22 ms (README, Performa
 template as long as the speech, a third of the work. The person matte and the engine's own
 preparation (first use only) then show their messages with the bar held at this share, so it never
 runs backwards; with a cached template the bar starts here."""
+DECODED_AHEAD = 64 * 2**20
+"""Bytes of decoded template frames that may wait for the render stage: they decode while the plan
+and the engine's set-up (one thread) leave a core idle (480p ~100 frames, 1080p ~20). A looped
+template's decoder holds them anyway (media.decode.DECODED_BUDGET)."""
 
 
 class Stopwatch:
@@ -184,12 +188,11 @@ def _person_matte(background: backgrounds.Background, source: VideoSource, templ
     return backgrounds.BackgroundStep(background, matte, template)
 
 
-def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, info: VideoInfo,
+def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, base_indices: np.ndarray,
                  options: GenerateOptions) -> MotionPlan:
     from .motion.plan import make_plan
 
-    return make_plan(template, speech, ping_pong(info.frame_count, speech.frame_count), options.motion,
-                     options.mouth_weights)
+    return make_plan(template, speech, base_indices, options.motion, options.mouth_weights)
 
 
 def _phones(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:
@@ -213,11 +216,17 @@ def _phones(options: GenerateOptions, audio: str | Path, samples: np.ndarray, in
     return phone_shares(samples, info.fps, count)
 
 
-def _decode(source: VideoSource, plan: MotionPlan, size: int) -> Iterator[DecodedBatch]:
-    pictures = source.read_decoded(plan.base_indices)
-    for start in range(0, plan.frame_count, size):
-        indices = np.arange(start, min(start + size, plan.frame_count))
-        yield DecodedBatch(indices, plan.base_indices[indices], [next(pictures) for _ in indices])
+def _decode(source: VideoSource, base_indices: np.ndarray, size: int) -> Iterator[DecodedBatch]:
+    pictures = source.read_decoded(base_indices)
+    for start in range(0, len(base_indices), size):
+        indices = np.arange(start, min(start + size, len(base_indices)))
+        yield DecodedBatch(indices, base_indices[indices], [next(pictures) for _ in indices])
+
+
+def _batches_ahead(source: VideoSource, size: int) -> int:
+    """How many decoded batches may wait for the render: DECODED_AHEAD bytes of frames (at least one
+    batch)."""
+    return max(1, DECODED_AHEAD // (size * source.frame_bytes()))
 
 
 def _to_rgb(source: VideoSource, pictures: list[av.VideoFrame]) -> list[np.ndarray]:
@@ -320,19 +329,16 @@ def _write(writer: VideoWriter, batch: FinishedBatch) -> None:
         writer.write(picture)
 
 
-def _stream(source: VideoSource, plan: MotionPlan, batch_size: int, render: Callable[[DecodedBatch], FinishedBatch],
+def _stream(flow: Flow, decoded: Iterator[DecodedBatch], total: int, render: Callable[[DecodedBatch], FinishedBatch],
             writer: VideoWriter, bar: ProgressBar, should_cancel: CancelCheck, watch: Stopwatch) -> None:
-    """decode -> render -> encode, each in its own thread (encode in this one, so progress and
-    cancel callbacks run where the caller expects them), then finish the file."""
+    """decoded (a stage of flow) -> render -> encode, each in its own thread (encode in this one,
+    so progress and cancel callbacks run where the caller expects them), then finish the file."""
     encode = watch.timed("encode", _write)
-    total = plan.frame_count
-    with Flow() as flow:
-        decoded = flow.start("decode", watch.each("decode", _decode(source, plan, batch_size)))
-        for batch in flow.start("render", map(render, decoded)):
-            if should_cancel():
-                raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
-            encode(writer, batch)
-            bar.rendered(int(batch.output_indices[-1]) + 1, total)
+    for batch in flow.start("render", map(render, decoded)):
+        if should_cancel():
+            raise JobCanceled(f"canceled at frame {batch.output_indices[0]} of {total}")
+        encode(writer, batch)
+        bar.rendered(int(batch.output_indices[-1]) + 1, total)
     watch.run("finish", writer.finish)
 
 
@@ -434,21 +440,28 @@ def run(
             speech = watch.run("audio analysis", analyze_audio, samples, info.fps)
             if phones is not None:  # waiting for them counts as the audio analysis
                 speech = replace(speech, phones=watch.run("audio analysis", phones.result))
-        plan = watch.run("motion plan", _motion_plan, template if targets_wanted else None, speech, info, options)
-        engine = registry.create(engine_cls.name, device, settings, dict(options.engine_options))
-        try:
-            watch.run("engine prepare", engine.prepare, RenderJob(info, template, speech, plan), bar.held, cancel)
-            with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
-                             alpha=background.alpha) as writer:
-                boxes_on_cpu = backdrop is None and captions is None and not writer.encodes_on_gpu
-                render = _renderer(source, engine, backdrop, captions, watch)
-                with _opencv_on_one_thread(boxes_on_cpu):
-                    _stream(source, plan, options.batch_size, _behind_the_encoder(render) if boxes_on_cpu else render,
-                            writer, bar, cancel, watch)
-            subtitles = captions.write(output) if captions is not None else None
-        finally:
-            engine.release()
-            devices.release(device)
+        base_indices = ping_pong(info.frame_count, speech.frame_count)
+        with Flow() as flow:
+            # The template's frames decode from now on, on the core that the plan and the engine's
+            # set-up (one thread) leave idle.
+            decoded = flow.start("decode", watch.each("decode", _decode(source, base_indices, options.batch_size)),
+                                 _batches_ahead(source, options.batch_size))
+            plan = watch.run("motion plan", _motion_plan, template if targets_wanted else None, speech, base_indices,
+                             options)
+            engine = registry.create(engine_cls.name, device, settings, dict(options.engine_options))
+            try:
+                watch.run("engine prepare", engine.prepare, RenderJob(info, template, speech, plan), bar.held, cancel)
+                with VideoWriter(output, info.width, info.height, info.fps, audio, options.encode,
+                                 alpha=background.alpha) as writer:
+                    boxes_on_cpu = backdrop is None and captions is None and not writer.encodes_on_gpu
+                    render = _renderer(source, engine, backdrop, captions, watch)
+                    with _opencv_on_one_thread(boxes_on_cpu):
+                        _stream(flow, decoded, plan.frame_count, _behind_the_encoder(render) if boxes_on_cpu else render,
+                                writer, bar, cancel, watch)
+                subtitles = captions.write(output) if captions is not None else None
+            finally:
+                engine.release()
+                devices.release(device)
     seconds = time.perf_counter() - started
     bar.report(1.0, "done")
     result = GenerateResult(

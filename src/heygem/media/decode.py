@@ -194,7 +194,7 @@ class VideoSource:
         decoding: a template that fits is decoded once however often the timeline loops over it,
         and one that does not turns back on the frames it has just shown. Forward runs stream; the
         rest of a backward run is decoded forward in chunks of that size and reversed."""
-        chunk = chunk or max(16, DECODED_BUDGET // self._frame_bytes())
+        chunk = chunk or max(16, DECODED_BUDGET // self.frame_bytes())
         held = chunk if np.any(np.diff(indices) < 0) else 0  # a timeline that never turns back holds none
         recent: OrderedDict[int, av.VideoFrame] = OrderedDict()
 
@@ -225,7 +225,7 @@ class VideoSource:
                 yield from reversed(list(decoded(low, top + 1)))
                 top = low - 1
 
-    def _frame_bytes(self) -> int:
+    def frame_bytes(self) -> int:
         """Memory of one decoded frame (yuv420p, as most templates decode)."""
         return self.info.source_width * self.info.source_height * 3 // 2
 
