@@ -62,8 +62,8 @@ def log_mel(samples: np.ndarray, block: int = 3000, warp: float = 1.0) -> np.nda
     power = np.empty((min(block, count), N_FFT // 2 + 1), np.float32)
     for start in range(0, count, block):
         stop = min(start + block, count)
-        # A whole block at once: its FFT temporaries (float64 inside numpy, ~50 MB) came as fresh
-        # pages from the kernel each time, ten times the CPU; the filters still go per block.
+        # FFT_ROWS at a time: a whole block's FFT temporaries (float64 inside numpy, ~50 MB) were
+        # fresh pages from the kernel every time, ten times the CPU. The filters still go per block.
         for a in range(start, stop, FFT_ROWS):
             b = min(a + FFT_ROWS, stop)
             idx = np.arange(WINDOW)[None, :] + HOP * np.arange(a, b)[:, None]
