@@ -59,9 +59,7 @@ def pyav_command(template: Path, out: Path, seconds: float) -> list[str]:
 
 def timed(command: list[str], pythonpath: str | None = None) -> dict:
     """Run one process; its wall time, CPU seconds and (for heygem) what it reported."""
-    env = dict(benchkit.CALLER_ENV)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
+    env = benchkit.child_env(pythonpath)
     os.sync()  # the previous case's output written out first, not while this one runs
     before = os.times()
     started = time.perf_counter()

@@ -115,13 +115,17 @@ def long_speech(files: list[Path], seconds: float, path: Path, gap: float = 0.3)
 # --- measuring -------------------------------------------------------------------------------
 
 
+def child_env(pythonpath: str | None = None) -> dict[str, str]:
+    """The environment of a measured process: CALLER_ENV, importing heygem from `pythonpath` when given."""
+    return {**CALLER_ENV, "PYTHONPATH": pythonpath} if pythonpath else dict(CALLER_ENV)
+
+
 def run_child(script: str, spec: dict, what: str = "child", pythonpath: str | None = None) -> tuple[object, str]:
     """Run `script --child SPEC` (a benchmark's measuring process, so each case pays for itself and
     its peak memory is its own), importing heygem from `pythonpath` when given: (the JSON of its
     last output line, its stderr). A failing child ends the benchmark with its error."""
-    env = {**CALLER_ENV, "PYTHONPATH": pythonpath} if pythonpath else None
     done = subprocess.run([sys.executable, script, "--child", json.dumps(spec)], capture_output=True, text=True,
-                          env=env, check=False)
+                          env=child_env(pythonpath), check=False)
     if done.returncode != 0:
         raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
