@@ -87,6 +87,22 @@ def test_a_failing_worker_leaves_the_decoding_to_this_process(long_speech, monke
     assert not phone_decoder._idle_workers  # a failed worker is not kept
 
 
+def test_a_module_in_the_working_directory_does_not_break_the_workers(long_speech, tmp_path, monkeypatch, caplog):
+    """A job started in a folder holding e.g. a json.py: the workers still import the real one."""
+    if phone_decoder.cores() < 2:
+        pytest.skip("one core: no workers")
+    piece = long_speech[: 8 * RATE]
+    expected = phone_decoder.decoded_here([piece])
+    (tmp_path / "json.py").write_text("raise ImportError('the json.py of the working directory')\n")
+    monkeypatch.chdir(tmp_path)
+    phone_decoder.close_workers()
+    with caplog.at_level(logging.WARNING, "heygem.phones"):
+        assert phone_decoder.decode_pieces([piece, piece]) == expected * 2
+    assert "worker failed" not in caplog.text
+    assert len(phone_decoder._idle_workers) == 2
+    phone_decoder.close_workers()
+
+
 def test_a_piece_decodes_the_same_whatever_was_decoded_before_it(long_speech):
     """One decoder runs through a worker's pieces (loading its model once); each piece still gets
     the labels a new decoder gives it."""

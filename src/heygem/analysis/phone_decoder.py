@@ -117,8 +117,10 @@ class _Worker:
     def __init__(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
         self._errors = tempfile.TemporaryFile()  # a pipe nobody reads could fill and stall the worker
+        # Started in the package's root: `-m` puts the working directory first on the import path,
+        # where a file such as types.py or json.py would shadow what the worker imports.
         self._process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=self._errors, env=env)
+                                         stdout=subprocess.PIPE, stderr=self._errors, env=env, cwd=PACKAGE_ROOT)
 
     def decode(self, pieces: list[np.ndarray]) -> list[Segments]:
         decoded = []
