@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import time
-import wave
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,8 +28,8 @@ import av  # noqa: E402
 import cv2
 import numpy as np
 
-from heygem.analysis.phone_decoder import pcm16
 from heygem.media.decode import VideoSource, load_audio
+from heygem.tts import Speech, write_wav
 
 from heygem.cli.eval import default_media
 
@@ -104,12 +103,7 @@ def long_speech(files: list[Path], seconds: float, path: Path, gap: float = 0.3)
     one_pass = np.concatenate(pieces)
     total = round(seconds * OUTPUT_RATE)
     samples = np.tile(one_pass, total // len(one_pass) + 1)[:total]
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(OUTPUT_RATE)
-        out.writeframes(pcm16(samples))
-    return path
+    return write_wav(Speech(samples, OUTPUT_RATE), path)
 
 
 # --- measuring -------------------------------------------------------------------------------
