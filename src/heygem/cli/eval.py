@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -30,6 +31,16 @@ def default_devset() -> Path:
     return default_media().parent / "devset"
 
 
+def _decibels(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"a level in dB, e.g. 20, not {text!r}")
+    return value
+
+
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure lip-sync quality on real talking-head clips")
     p.add_argument("clips", nargs="*", help=f"clips to evaluate (default: video/*.mp4 of ${MEDIA_ENV})")
@@ -41,6 +52,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--held-out", metavar="DIR",
                    help="with --devset: per-speaker general mouth models trained without that speaker "
                         "(training/train_mouth_model.py --held-out DIR), so no clip is scored by a model that heard it")
+    p.add_argument("--noise", type=_decibels, metavar="DB",
+                   help="add white noise DB below the speech to each driving audio (the template keeps its own "
+                        "soundtrack): how the mouth holds up when the new speech is noisy")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,7 +73,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     rows = []
     for clip in clips:
         print(f"evaluating {clip.name} ...", flush=True)
-        rows += evaluate_clip(clip, out, settings)
+        rows += evaluate_clip(clip, out, settings, noise_db=args.noise)
     table = rows + mean_rows(rows)
     if args.cross:
         audios = sorted((media / "audio").glob("*.wav"))
@@ -84,7 +98,7 @@ def _run_devset(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     held_out = Path(args.held_out) if args.held_out else None
     entries, rows = evaluate_devset(devset, out, settings, held_out, [Path(c).name for c in args.clips] or None,
-                                    report=lambda line: print(line, flush=True))
+                                    report=lambda line: print(line, flush=True), noise_db=args.noise)
     table = rows + summary_rows(entries, rows)
     print(format_table(table))
     print("mean (n): mean over n speakers (a speaker's clips averaged first); other summary rows: per language. "

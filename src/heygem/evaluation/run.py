@@ -97,9 +97,10 @@ class Truth:
     mouth: np.ndarray
 
 
-def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS) -> list[Row]:
+def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS, noise_db: float | None = None) -> list[Row]:
+    """noise_db: white noise this far below the speech added to the driving audio (see split_clip)."""
     folder = work / clip.stem
-    split = split_clip(clip, folder)
+    split = split_clip(clip, folder, noise_db=noise_db)
     real = load_or_analyze(clip, settings)
     rows = slice(split.first_truth_frame, split.first_truth_frame + split.truth_frames)
     truth = Truth(real.landmarks[rows], real.mouth[rows])

@@ -11,6 +11,7 @@ import numpy as np
 from ..analysis.audio import SAMPLE_RATE
 from ..media.decode import VideoSource, load_soundtrack
 from ..media.encode import VideoWriter
+from .noise import with_noise
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
     return path
 
 
-def split_clip(clip: Path, folder: Path, template_share: float = 0.6) -> Split:
+def split_clip(clip: Path, folder: Path, template_share: float = 0.6, noise_db: float | None = None) -> Split:
+    """noise_db: white noise this far below the speech added to the driving audio (not the template's)."""
     folder.mkdir(parents=True, exist_ok=True)
     samples = load_soundtrack(clip, SAMPLE_RATE)
     with VideoSource(clip) as source:
@@ -41,7 +43,8 @@ def split_clip(clip: Path, folder: Path, template_share: float = 0.6) -> Split:
         cut = int(info.frame_count * template_share)
         cut_sample = int(round(cut / float(info.fps) * SAMPLE_RATE))
         template_audio = write_wav(folder / "template.wav", samples[:cut_sample])
-        audio = write_wav(folder / "drive.wav", samples[cut_sample:])
+        drive = samples[cut_sample:] if noise_db is None else with_noise(samples[cut_sample:], noise_db, info.fps)
+        audio = write_wav(folder / "drive.wav", drive)
         template = folder / "template.mp4"
         with VideoWriter(template, info.width, info.height, info.fps, template_audio) as writer:
             for frame in source.read(0, cut):
