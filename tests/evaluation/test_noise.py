@@ -4,6 +4,7 @@ pauses not counted; only the driving audio gets it."""
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from heygem.analysis.audio import SAMPLE_RATE
 from heygem.cli import main
@@ -45,8 +46,7 @@ def test_only_the_driving_audio_of_a_split_is_noisy(testmedia, tmp_path):
 
 def test_a_level_that_is_not_a_number_is_refused(capsys):
     for bad in ("nan", "loud"):
-        try:
+        with pytest.raises(SystemExit) as exit_:
             main(["eval", "--noise", bad])
-        except SystemExit as exit_:
-            assert exit_.code == 2
+        assert exit_.value.code == 2
         assert f"a level in dB, e.g. 20, not '{bad}'" in capsys.readouterr().err
