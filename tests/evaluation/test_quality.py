@@ -4,6 +4,7 @@ below the measured values so a regression fails."""
 import pytest
 
 from heygem.config import Settings
+from heygem.evaluation.judge import dlib_judge
 from heygem.evaluation.run import evaluate_clip, mean_rows
 
 
@@ -12,9 +13,9 @@ def table(tmp_path_factory, testmedia):
     media = testmedia
     work = tmp_path_factory.mktemp("eval")
     settings = Settings(data_dir=work / "data")
-    rows = []
+    rows, judge = [], dlib_judge()
     for clip in sorted((media / "video").glob("*.mp4")):
-        rows += evaluate_clip(clip, work, settings)
+        rows += evaluate_clip(clip, work, settings, judge=judge)
     return {(r.clip, r.method): r.scores for r in rows + mean_rows(rows)}, work
 
 
@@ -28,6 +29,10 @@ def test_lips_follow_the_audio_better_than_baselines(table):
     assert ours.open_r >= 0.3
     assert ours.open_r >= loud.open_r + 0.1 and ours.open_r >= loop.open_r + 0.2
     assert ours.lip_distance < loop.lip_distance
+    # As another landmarker sees it (dlib's 68 points; the issue's outside judge), with the margins
+    # smaller than the face mesh's: 0.38 vs 0.21 (loudness) and 0.11 (looped) measured.
+    assert ours.open_r_dlib >= 0.25
+    assert ours.open_r_dlib >= loud.open_r_dlib + 0.05 and ours.open_r_dlib >= loop.open_r_dlib + 0.1
 
 
 @pytest.mark.slow

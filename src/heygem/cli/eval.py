@@ -41,6 +41,10 @@ def _decibels(text: str) -> float:
     return value
 
 
+def _judge_legend(judge) -> str:
+    return f"; {judge.name} r: open r as {judge.name}'s landmarks see both videos" if judge else ""
+
+
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure lip-sync quality on real talking-head clips")
     p.add_argument("clips", nargs="*", help=f"clips to evaluate (default: video/*.mp4 of ${MEDIA_ENV})")
@@ -55,16 +59,21 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", type=_decibels, metavar="DB",
                    help="add white noise DB below the speech to each driving audio (the template keeps its own "
                         "soundtrack): how the mouth holds up when the new speech is noisy")
+    p.add_argument("--judge", choices=["dlib"],
+                   help="also score the opening with another landmarker (column 'dlib r'; needs "
+                        "pip install -e '.[judge]'): whether the mouth moves as other landmarkers see it")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..errors import InputError
+    from ..evaluation.judge import JUDGES
     from ..evaluation.run import cross_drive, evaluate_clip, format_table, mean_rows
     from ..media.encode import reproducible_files
 
     reproducible_files()  # a rerun scores the same (its re-encoded templates are analysed alike)
+    judge = JUDGES[args.judge]() if args.judge else None
     if args.devset is not None:
-        return _run_devset(args, settings)
+        return _run_devset(args, settings, judge)
     media = default_media()
     clips = [Path(c) for c in args.clips] or sorted((media / "video").glob("*.mp4"))
     if not clips:
@@ -73,7 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     rows = []
     for clip in clips:
         print(f"evaluating {clip.name} ...", flush=True)
-        rows += evaluate_clip(clip, out, settings, noise_db=args.noise)
+        rows += evaluate_clip(clip, out, settings, noise_db=args.noise, judge=judge)
     table = rows + mean_rows(rows)
     if args.cross:
         audios = sorted((media / "audio").glob("*.wav"))
@@ -84,13 +93,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         table += cross + mean_rows(cross)
     print(format_table(table))
     print("open r: mouth-opening correlation with the real video (cross rows: with the audio loudness); "
-          "lip dist: inter-ocular units; closed%: silent frames with a closed mouth; jitter: generated/real")
+          "lip dist: inter-ocular units; closed%: silent frames with a closed mouth; jitter: generated/real"
+          + _judge_legend(judge))
     (out / "results.json").write_text(json.dumps([asdict(r) for r in table], indent=1, default=float))
     print(f"contact sheets: {out}/*/contact_sheet.png")
     return 0
 
 
-def _run_devset(args: argparse.Namespace, settings: Settings) -> int:
+def _run_devset(args: argparse.Namespace, settings: Settings, judge) -> int:
     from ..evaluation.devset import evaluate_devset, summary_rows
     from ..evaluation.run import format_table
 
@@ -98,12 +108,13 @@ def _run_devset(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     held_out = Path(args.held_out) if args.held_out else None
     entries, rows = evaluate_devset(devset, out, settings, held_out, [Path(c).name for c in args.clips] or None,
-                                    report=lambda line: print(line, flush=True), noise_db=args.noise)
+                                    report=lambda line: print(line, flush=True), noise_db=args.noise, judge=judge)
     table = rows + summary_rows(entries, rows)
     print(format_table(table))
     print("mean (n): mean over n speakers (a speaker's clips averaged first); other summary rows: per language. "
           "mouthbank rows use " + (f"models trained without the clip's speaker ({held_out})" if held_out
-                                   else "the shipped general mouth model"))
+                                   else "the shipped general mouth model")
+          + _judge_legend(judge))
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps([asdict(r) for r in table], indent=1, default=float))
     return 0

@@ -51,12 +51,13 @@ def methods_for(entry: Entry, held_out: Path | None) -> dict:
 
 
 def evaluate_devset(devset: Path, work: Path, settings: Settings, held_out: Path | None = None,
-                    only: list[str] | None = None, report=print, noise_db: float | None = None) -> tuple[list[Entry], list[Row]]:
+                    only: list[str] | None = None, report=print, noise_db: float | None = None,
+                    judge=None) -> tuple[list[Entry], list[Row]]:
     entries = [e for e in read_list(devset) if not only or e.file in only]
     rows = []
     for entry in entries:
         report(f"evaluating {entry.file} ({entry.speaker}, {entry.language}) ...")
-        rows += evaluate_clip(devset / entry.file, work, settings, methods_for(entry, held_out), noise_db)
+        rows += evaluate_clip(devset / entry.file, work, settings, methods_for(entry, held_out), noise_db, judge)
     return entries, rows
 
 

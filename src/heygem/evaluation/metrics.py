@@ -23,6 +23,7 @@ class Scores:
     jitter_ratio: float  # mouth landmark jerkiness, generated / real
     av_offset: int  # frames; lag of best agreement between generated and real opening
     dark_bands: float = float("nan")  # share of frames with a thin dark band the donor mouth lacks (darkband.py)
+    open_r_dlib: float = float("nan")  # open_r as dlib's landmarks see both videos (judge.py; eval --judge dlib)
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:

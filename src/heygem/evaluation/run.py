@@ -64,8 +64,9 @@ def closed_in_silence(opening: np.ndarray, drive, template_analysis, min_pause_s
     return float(np.mean(opening[pauses] < closed_below)) if len(pauses) else float("nan")
 
 
-def score_output(output: Path, template: Path, settings: Settings, drive, truth=None) -> metrics.Scores:
-    """Scores of one generated video; truth (landmarks, mouth) rows of the real frames, if known."""
+def score_output(output: Path, template: Path, settings: Settings, drive, truth=None, judge=None) -> metrics.Scores:
+    """Scores of one generated video; truth: the real frames' rows (Truth), if known; judge: a
+    second landmarker (judge.py) that scores the opening too, where truth has its openings."""
     template_analysis = load_or_analyze(template, settings)
     generated = load_or_analyze(output, settings)
     count = generated.frame_count if truth is None else min(generated.frame_count, len(truth.mouth))
@@ -76,11 +77,15 @@ def score_output(output: Path, template: Path, settings: Settings, drive, truth=
         distance = metrics.lip_distance(generated.landmarks[:count], truth.landmarks[:count])
         jitter = metrics.jitter(generated.landmarks[:count]) / metrics.jitter(truth.landmarks[:count])
         offset = metrics.av_offset(g_open, truth.mouth[:count, 0])
+        judged = float("nan")
+        if judge is not None and truth.judged is not None:
+            judged = metrics.pearson(judge.openings(output, 0, count), truth.judged[:count])
     else:  # cross-driving: no real video of these words; compare with the audio and the template
         r_open = metrics.pearson(g_open, drive.loudness[:count])
         distance = float("nan")
         jitter = metrics.jitter(generated.landmarks[:count]) / metrics.jitter(template_analysis.landmarks)
         offset = 0
+        judged = float("nan")
     return metrics.Scores(
         open_r=r_open,
         lip_distance=distance,
@@ -88,6 +93,7 @@ def score_output(output: Path, template: Path, settings: Settings, drive, truth=
         above_nose_psnr=_psnr_above_nose(output, template, template_analysis, count),
         jitter_ratio=jitter,
         av_offset=offset,
+        open_r_dlib=judged,
     )
 
 
@@ -95,25 +101,33 @@ def score_output(output: Path, template: Path, settings: Settings, drive, truth=
 class Truth:
     landmarks: np.ndarray
     mouth: np.ndarray
+    judged: np.ndarray | None = None  # the judge's openings of the same frames
 
 
-def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS, noise_db: float | None = None) -> list[Row]:
-    """noise_db: white noise this far below the speech added to the driving audio (see split_clip)."""
+def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS, noise_db: float | None = None,
+                  judge=None) -> list[Row]:
+    """noise_db: white noise this far below the speech added to the driving audio (see split_clip);
+    judge: a second landmarker (judge.py) that also scores every row's opening."""
     folder = work / clip.stem
     split = split_clip(clip, folder, noise_db=noise_db)
     real = load_or_analyze(clip, settings)
     rows = slice(split.first_truth_frame, split.first_truth_frame + split.truth_frames)
     truth = Truth(real.landmarks[rows], real.mouth[rows])
+    if judge is not None:
+        truth = replace(truth, judged=judge.openings(clip, rows.start, rows.stop))
+        log.info("%s: %s and the face mesh agree on the real opening, r=%.2f", clip.stem, judge.name,
+                 metrics.pearson(truth.judged, truth.mouth[:, 0]))
     drive = analyze_audio(load_audio(split.audio, SAMPLE_RATE), real.video.fps)
     template = load_or_analyze(split.template, settings)
     # The real frames as a reference row: how closed this person's mouth really is in silence.
     out = [Row(clip.stem, "real video (reference)", metrics.Scores(
         open_r=1.0, lip_distance=0.0, closed_in_silence=closed_in_silence(truth.mouth[:, 0], drive, template),
-        above_nose_psnr=float("nan"), jitter_ratio=1.0, av_offset=0))]
+        above_nose_psnr=float("nan"), jitter_ratio=1.0, av_offset=0,
+        open_r_dlib=1.0 if judge is not None else float("nan")))]
     for method, options in methods.items():
         output = folder / f"{method.replace(' ', '-')}.mp4"
         result = pipeline.run(split.template, split.audio, output, options, settings)
-        scores = score_output(output, split.template, settings, drive, truth)
+        scores = score_output(output, split.template, settings, drive, truth, judge)
         if result.mouth_sources is not None:
             bands = darkband.check_render(output, load_or_analyze(output, settings), split.template, template,
                                           result.mouth_sources, folder / f"dark-bands-{method.replace(' ', '-')}")
@@ -152,12 +166,16 @@ def mean_rows(rows: list[Row]) -> list[Row]:
 
 
 def format_table(rows: list[Row]) -> str:
+    """One line per row; the dlib column only when a judge scored some row."""
+    judged = any(np.isfinite(r.scores.open_r_dlib) for r in rows)
     head = f"{'clip':<26} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'PSNR>nose':>9} {'jitter':>7} {'offset':>6} {'dark%':>6}"
-    lines = [head, "-" * len(head)]
+    lines = [head + (f" {'dlib r':>7}" if judged else "")]
+    lines.insert(1, "-" * len(lines[0]))
     for r in rows:
         s = r.scores
         lines.append(
             f"{r.clip:<26} {r.method:<26} {s.open_r:7.2f} {s.lip_distance:8.3f} {100 * s.closed_in_silence:7.0f}% "
             f"{s.above_nose_psnr:9.1f} {s.jitter_ratio:7.2f} {s.av_offset:6d} {100 * s.dark_bands:5.1f}%"
+            + (f" {s.open_r_dlib:7.2f}" if judged else "")
         )
     return "\n".join(lines)
