@@ -4,8 +4,8 @@ The general mouth model learns from MediaPipe's lip landmarks and `heygem eval` 
 MediaPipe too, so a method could score by pleasing that landmarker rather than by moving the mouth.
 dlib's shape predictor is another method trained on other faces (iBUG 300-W); what it measures is
 how a user's own checks, with another landmarker, will see the mouth. It is an evaluation tool only
-(`pip install -e '.[judge]'`): the predictor's training data allows research use, so the product
-never loads it.
+(`pip install -e '.[judge]'`): the predictor's training faces are for non-commercial research,
+so the product never loads it.
 """
 
 from __future__ import annotations
