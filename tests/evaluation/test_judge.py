@@ -17,10 +17,11 @@ from heygem.evaluation.metrics import pearson
 def test_dlib_and_the_face_mesh_see_the_same_mouth_move(testmedia, tmp_path):
     clip = testmedia / "video" / "man_suit_en.mp4"
     mesh = load_or_analyze(clip, Settings(data_dir=tmp_path)).mouth[:, 0]
-    judged = dlib_judge().openings(clip)
+    judge = dlib_judge()
+    judged = judge.openings(clip)
     assert len(judged) == len(mesh) and np.isfinite(judged).all()
     assert pearson(judged, mesh) > 0.85  # 0.97 measured on the last 40% of this clip
-    assert np.isnan(dlib_judge().opening(np.zeros((360, 640, 3), np.uint8)))  # no face, no opening
+    assert np.isnan(judge.opening(np.zeros((360, 640, 3), np.uint8)))  # no face, no opening
 
 
 def test_without_dlib_the_judge_says_how_to_install_it(monkeypatch):

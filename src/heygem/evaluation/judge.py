@@ -36,9 +36,10 @@ def _predictor_file() -> Path | None:
 
 def dlib_judge() -> DlibJudge:
     """The judge, or InputError saying how to install it."""
-    if importlib.util.find_spec("dlib") is None or _predictor_file() is None:
+    predictor = _predictor_file()
+    if importlib.util.find_spec("dlib") is None or predictor is None:
         raise InputError("the dlib judge needs dlib and its 68-point model: pip install -e '.[judge]'")
-    return DlibJudge(_predictor_file())
+    return DlibJudge(predictor)
 
 
 class DlibJudge:

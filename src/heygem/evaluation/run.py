@@ -72,12 +72,12 @@ def score_output(output: Path, template: Path, settings: Settings, drive, truth=
     count = generated.frame_count if truth is None else min(generated.frame_count, len(truth.mouth))
     g_open = generated.mouth[:count, 0]
     closed = closed_in_silence(g_open, drive, template_analysis)
+    judged = float("nan")
     if truth is not None:
         r_open = metrics.pearson(g_open, truth.mouth[:count, 0])
         distance = metrics.lip_distance(generated.landmarks[:count], truth.landmarks[:count])
         jitter = metrics.jitter(generated.landmarks[:count]) / metrics.jitter(truth.landmarks[:count])
         offset = metrics.av_offset(g_open, truth.mouth[:count, 0])
-        judged = float("nan")
         if judge is not None and truth.judged is not None:
             judged = metrics.pearson(judge.openings(output, 0, count), truth.judged[:count])
     else:  # cross-driving: no real video of these words; compare with the audio and the template
@@ -85,7 +85,6 @@ def score_output(output: Path, template: Path, settings: Settings, drive, truth=
         distance = float("nan")
         jitter = metrics.jitter(generated.landmarks[:count]) / metrics.jitter(template_analysis.landmarks)
         offset = 0
-        judged = float("nan")
     return metrics.Scores(
         open_r=r_open,
         lip_distance=distance,
@@ -169,8 +168,8 @@ def format_table(rows: list[Row]) -> str:
     """One line per row; the dlib column only when a judge scored some row."""
     judged = any(np.isfinite(r.scores.open_r_dlib) for r in rows)
     head = f"{'clip':<26} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'PSNR>nose':>9} {'jitter':>7} {'offset':>6} {'dark%':>6}"
-    lines = [head + (f" {'dlib r':>7}" if judged else "")]
-    lines.insert(1, "-" * len(lines[0]))
+    head += f" {'dlib r':>7}" if judged else ""
+    lines = [head, "-" * len(head)]
     for r in rows:
         s = r.scores
         lines.append(
