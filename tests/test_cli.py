@@ -38,6 +38,23 @@ def test_unknown_engine_and_cuda_without_gpu_are_clear_errors(tmp_path, tiny_med
     assert "CUDA is not usable" in capsys.readouterr().err
 
 
+def test_template_sync_align_moves_an_out_of_sync_templates_soundtrack(tmp_path, testmedia, caplog):
+    """woman_glasses_en's picture comes ~200 ms after its sound: the log says it is kept as recorded
+    and how to align it; with --template-sync align its soundtrack is moved instead."""
+    import logging
+
+    base = ["--data-dir", str(tmp_path / "d"), "generate", "--video", str(testmedia / "video" / "woman_glasses_en.mp4"),
+            "--audio", str(testmedia / "audio" / "zh_bus_3s.wav"), "-o", str(tmp_path / "o.mp4"), "--device", "cpu"]
+    said = []
+    for flags in ([], ["--template-sync", "align"]):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="heygem.motion"):
+            assert main(base + flags) == 0
+        said.append(" ".join(r.getMessage() for r in caplog.records if "picture seems" in r.getMessage()))
+    assert "kept as recorded" in said[0] and "--template-sync align" in said[0]
+    assert "its soundtrack is moved later" in said[1]
+
+
 def test_help_is_fast_and_imports_no_heavy_modules():
     code = "import sys, heygem.cli; heygem.cli.build_parser(); print(sorted(m for m in ('torch','cv2','gradio','mediapipe') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

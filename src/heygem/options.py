@@ -10,6 +10,8 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 """The x264 presets EncodeOptions.preset accepts, fastest first."""
 CRF_RANGE = (0, 51)
 """x264's constant rate factor scale (NVENC's cq uses the same): 0 lossless ... 51 worst."""
+TEMPLATE_SYNCS = ("keep", "align")
+"""What GenerateOptions.template_sync accepts."""
 SUBTITLE_MODES = ("none", "srt", "vtt", "burn")
 """What GenerateOptions.subtitles accepts: no subtitles, a sidecar file, or captions drawn into the
 picture (burn also writes the .srt, so the words stay searchable and editable)."""
@@ -41,6 +43,12 @@ class GenerateOptions:
     mouth_weights: str | None = None
     """Weights file of the general speech->mouth model; None: the one shipped in the package
     (evaluation passes models trained without the evaluated speaker)."""
+    template_sync: str = "keep"
+    """A template whose picture and sound are clearly apart (found where the general model's mouths
+    from its soundtrack agree best with its real ones): "keep" learns from it as recorded (the
+    recording's offset passes partly on to the videos; `heygem eval`, which compares with the
+    recording's own video, scores this best); "align" moves its soundtrack back into sync first, so
+    that videos made from it keep in sync with new speech (README, "Templates out of sync")."""
     batch_size: int = 16
     """Frames rendered per engine call; smaller uses less memory."""
     encode: EncodeOptions = field(default_factory=EncodeOptions)

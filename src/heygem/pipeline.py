@@ -192,7 +192,7 @@ def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, base_
                  options: GenerateOptions) -> MotionPlan:
     from .motion.plan import make_plan
 
-    return make_plan(template, speech, base_indices, options.motion, options.mouth_weights)
+    return make_plan(template, speech, base_indices, options.motion, options.mouth_weights, options.template_sync)
 
 
 def _phones(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:

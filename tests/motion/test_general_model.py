@@ -5,13 +5,14 @@ import logging
 import re
 from dataclasses import replace
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from heygem.analysis.mouth import MOUTH_NAMES
 from heygem.analysis.phones import PHONES, VISEMES, visemes_of
-from heygem.errors import EngineUnavailable
+from heygem.errors import EngineUnavailable, InputError
 from heygem.motion import general
 from heygem.motion.calibration import quantile_match
 from heygem.types import AudioAnalysis
@@ -161,6 +162,37 @@ def test_a_template_whose_picture_lags_its_sound_is_named_in_the_log(testmedia, 
         said[clip] = [r.getMessage() for r in caplog.records if "picture seems" in r.getMessage()]
     assert len(said["woman_glasses_en.mp4"]) == 1 and "ms behind its sound" in said["woman_glasses_en.mp4"][0]
     assert not said["man_map_en.mp4"]
+
+
+def test_a_template_recorded_out_of_sync_is_aligned_before_it_is_learned_from(testmedia, tmp_path):
+    """man_map_en (in sync) re-encoded with its soundtrack 5 frames (200 ms) early, as a camera
+    whose picture lags its sound records it: aligned, the plan for new speech is the in-sync
+    template's; kept as recorded, its mouths come 5 frames late."""
+    import importlib.util
+
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+    from heygem.analysis.template import load_or_analyze
+    from heygem.config import Settings
+    from heygem.media.decode import load_audio
+    from heygem.motion.plan import make_plan, mouth_targets, picture_lag
+
+    script = Path(__file__).parents[2] / "training" / "template_offset.py"  # its moved_soundtrack
+    spec = importlib.util.spec_from_file_location("template_offset", script)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    settings = Settings(data_dir=tmp_path / "data")
+    clip = testmedia / "video" / "man_map_en.mp4"
+    recorded = load_or_analyze(clip, settings)
+    apart = load_or_analyze(probe.moved_soundtrack(clip, -5, tmp_path), settings)
+    speech = analyze_audio(load_audio(testmedia / "audio" / "en_jane_16s.wav", SAMPLE_RATE), recorded.video.fps)
+    in_sync = mouth_targets(recorded, speech)[:, 0]
+    every = np.ones(len(in_sync), bool)
+    aligned = mouth_targets(apart, speech, template_sync="align")[:, 0]
+    kept = mouth_targets(apart, speech, template_sync="keep")[:, 0]
+    assert abs(picture_lag(aligned, in_sync, every, 25.0)[0]) <= 1 and np.corrcoef(aligned, in_sync)[0, 1] > 0.95
+    assert picture_lag(kept, in_sync, every, 25.0)[0] <= -3  # the kept offset: its mouths come later
+    with pytest.raises(InputError, match="template sync"):
+        make_plan(recorded, speech, np.zeros(speech.frame_count, int), template_sync="later")
 
 
 def test_the_picture_lag_is_found_where_sound_and_mouth_agree_best():

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..options import DEFAULTS, SUBTITLE_MODES
+from ..options import DEFAULTS, SUBTITLE_MODES, TEMPLATE_SYNCS
 
 if TYPE_CHECKING:
     from ..options import GenerateOptions
@@ -41,6 +41,9 @@ def add_render_args(p: argparse.ArgumentParser) -> None:
                    help="x264 preset, ultrafast ... veryslow (default %(default)s)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="engine-specific setting, e.g. checkpoint=/models/wav2lip_gan.pth")
+    p.add_argument("--template-sync", choices=TEMPLATE_SYNCS, default=DEFAULTS.template_sync,
+                   help="a template whose picture and sound are apart: keep its timing (default) or align its "
+                        "soundtrack with its picture first, so the video keeps in sync with the new speech")
     add_background(p)
 
 
@@ -83,6 +86,7 @@ def render_options(args: argparse.Namespace, device: str = "auto",
         encode=EncodeOptions(crf=args.crf, preset=args.preset),
         engine_options=engine_options(args.engine_option) + extra,
         subtitles=args.subtitles, script=read_script(args), background=args.background,
+        template_sync=args.template_sync,
     )
 
 

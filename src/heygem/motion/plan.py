@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..media.checks import written_whole
+from ..options import TEMPLATE_SYNCS
 from ..types import AudioAnalysis, MotionPlan
 from . import mouth_model
 from .smoothing import gaussian_smooth
@@ -143,16 +144,24 @@ def picture_lag(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, f
     return best, agreement[best], agreement[0]
 
 
-def _warn_if_out_of_sync(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, fps: float) -> None:
-    """Say so when the template's picture and sound are clearly apart: its person-specific
-    learner would learn the offset and pass it on (README, "Templates out of sync")."""
+def _sync_offset(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, fps: float) -> int:
+    """Frames by which the template's picture clearly lags its sound (negative: leads); 0 when they
+    are not clearly apart (README, "Templates out of sync")."""
     lag, at_lag, in_sync = picture_lag(predicted, opening, valid, fps)
-    if abs(lag) >= SYNC_WARN_S * fps and at_lag >= in_sync + SYNC_MARGIN:
-        log.warning("the template's picture seems %d ms %s its sound (its mouth follows its soundtrack best "
-                    "there: r %.2f against %.2f in sync); %s: a template recorded in sync gives better lips",
-                    round(abs(lag) / fps * 1000), "behind" if lag > 0 else "ahead of", at_lag, in_sync,
-                    "videos made from it may show their mouths that much after the speech" if lag > 0
-                    else "videos made from it may show their mouths up to that much before the speech")
+    return lag if abs(lag) >= SYNC_WARN_S * fps and at_lag >= in_sync + SYNC_MARGIN else 0
+
+
+def _delayed(audio: AudioAnalysis, frames: int) -> AudioAnalysis:
+    """The analysis with every row moved `frames` later (earlier if negative), ends repeated."""
+    def moved(rows):
+        if rows is None:
+            return None
+        if frames > 0:
+            return np.concatenate([np.repeat(rows[:1], frames, axis=0), rows[:-frames]])
+        return np.concatenate([rows[-frames:], np.repeat(rows[-1:], -frames, axis=0)])
+
+    return replace(audio, loudness=moved(audio.loudness), speech=moved(audio.speech),
+                   features=moved(audio.features), phones=moved(audio.phones))
 
 
 def person_weight(general_r: float, person_r: float) -> float:
@@ -172,13 +181,15 @@ def _learner_inputs(audio: AudioAnalysis, general_mouths: np.ndarray) -> np.ndar
 
 
 def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
-                    weights: str | None = None) -> np.ndarray:
+                    weights: str | None = None, template_sync: str = "keep") -> np.ndarray:
     """The general model's mouth per output frame, calibrated to this person, averaged with a
     person-specific learner's by how well each predicts the template's own speech (the learner
     cross-validated on the template, the general model never saw it). The learner hears the
     calibrated general model's mouths next to the sound, with the same context, so from a few
     seconds of speech it learns where and when this person departs from the general model rather
-    than the whole mapping again."""
+    than the whole mapping again. A template whose picture and sound are clearly apart is learned
+    from as recorded (template_sync "keep": the learner then passes part of the offset on), or with
+    its soundtrack moved back into sync first ("align")."""
     from . import calibration, general
 
     model = general.load(weights)
@@ -189,7 +200,19 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
         return calibration.quantile_match(predicted, descriptors).apply(predicted)
     n = template.frame_count
     own_predicted = _aligned(model.predict(own), n)
-    _warn_if_out_of_sync(own_predicted[:, 0], template.mouth[:, 0], valid, float(audio.fps))
+    lag = _sync_offset(own_predicted[:, 0], template.mouth[:, 0], valid, float(audio.fps))
+    if lag:
+        apart = f"the template's picture seems {round(abs(lag) / float(audio.fps) * 1000)} ms " + \
+            ("behind" if lag > 0 else "ahead of") + " its sound"
+        if template_sync == "align":
+            log.warning("%s: its soundtrack is moved %s that much before HeyGem learns from it, so videos "
+                        "made from it keep in sync with the new speech", apart, "later" if lag > 0 else "earlier")
+            own = _delayed(own, lag)
+            own_predicted = _aligned(model.predict(own), n)
+        else:
+            log.warning("%s; kept as recorded, videos made from it may show their mouths %s the speech "
+                        "(`heygem generate --template-sync align` moves its soundtrack back into sync first)",
+                        apart, "that much after" if lag > 0 else "up to that much before")
     to_person = calibration.quantile_match(own_predicted[valid], descriptors)
     calibrated = to_person.apply(predicted)
     general_score = _pearson(own_predicted[valid, 0], descriptors[:, 0])
@@ -209,14 +232,15 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
 
 
 def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", active: np.ndarray | None = None,
-                  weights: str | None = None) -> np.ndarray:
+                  weights: str | None = None, template_sync: str = "keep") -> np.ndarray:
     """Target mouth descriptor per output frame; active: mouth_active(audio), if already known;
-    weights: the general model's weights file (None: the shipped one)."""
+    weights: the general model's weights file (None: the shipped one); template_sync: see
+    learned_targets."""
     valid = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
     descriptors = template.mouth[valid]
     descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
     if motion == "learned":
-        targets = learned_targets(template, audio, valid, descriptors, weights)
+        targets = learned_targets(template, audio, valid, descriptors, weights, template_sync)
     else:
         targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
     low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
@@ -234,11 +258,13 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
 
 
 def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: str = "learned",
-              weights: str | None = None) -> MotionPlan:
+              weights: str | None = None, template_sync: str = "keep") -> MotionPlan:
     """The base frame under each output frame, where the mouth follows the audio, and (with a
     template analysis) the target mouth descriptor of each output frame."""
     if motion not in MOTIONS:
         raise InputError(f"unknown motion model {motion!r}; choose from {', '.join(MOTIONS)}")
+    if template_sync not in TEMPLATE_SYNCS:
+        raise InputError(f"unknown template sync {template_sync!r}; choose from {', '.join(TEMPLATE_SYNCS)}")
     active = mouth_active(audio)
-    targets = None if template is None else mouth_targets(template, audio, motion, active, weights)
+    targets = None if template is None else mouth_targets(template, audio, motion, active, weights, template_sync)
     return MotionPlan(base_indices=base_indices, mouth_targets=targets, mouth_active=active)
