@@ -202,8 +202,8 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     own_predicted = _aligned(model.predict(own), n)
     lag = _sync_offset(own_predicted[:, 0], template.mouth[:, 0], valid, float(audio.fps))
     if lag:
-        apart = f"the template's picture seems {round(abs(lag) / float(audio.fps) * 1000)} ms " + \
-            ("behind" if lag > 0 else "ahead of") + " its sound"
+        ms, side = round(abs(lag) / float(audio.fps) * 1000), "behind" if lag > 0 else "ahead of"
+        apart = f"the template's picture seems {ms} ms {side} its sound"
         if template_sync == "align":
             log.warning("%s: its soundtrack is moved %s that much before HeyGem learns from it, so videos "
                         "made from it keep in sync with the new speech", apart, "later" if lag > 0 else "earlier")
