@@ -11,7 +11,8 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from ..config import Settings
 from ..errors import Gone, InputError
-from ..options import CRF_RANGE, DEFAULTS, SUBTITLE_MODES, X264_PRESETS, EncodeOptions, GenerateOptions
+from ..options import (CRF_RANGE, DEFAULTS, SUBTITLE_MODES, TEMPLATE_SYNCS, X264_PRESETS, EncodeOptions,
+                       GenerateOptions)
 from ..service import BatchRequest, JobRequest, JobService, JobStateError, JobStatus
 from ..service.naming import result_files, result_name
 from ..service.zipstream import stream_zip
@@ -33,6 +34,7 @@ Config = Annotated[Settings, Depends(get_settings)]
 # Literal[a tuple] is Literal[*tuple]: the choices are listed once, where the options are defined.
 Preset = Literal[X264_PRESETS]  # type: ignore[valid-type]
 Subtitles = Literal[SUBTITLE_MODES]  # type: ignore[valid-type]
+TemplateSync = Literal[TEMPLATE_SYNCS]  # type: ignore[valid-type]
 SUBTITLE_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt"}
 
 Responses = dict[int | str, dict[str, Any]]
@@ -60,6 +62,9 @@ def job_options(
     background: Annotated[str, Form(max_length=32, description="behind the person: keep, green, blue, #RRGGBB, "
                                     "blur, transparent (a .webm with alpha), or image (send `background_image`)")]
     = DEFAULTS.background,
+    template_sync: Annotated[TemplateSync, Form(description="a template whose picture and sound are apart: keep its "
+                                                "timing, or align its soundtrack first so the video keeps in "
+                                                "sync with the new speech")] = DEFAULTS.template_sync,
 ) -> GenerateOptions:
     from ..render.background import describe_choices, named
 
@@ -68,7 +73,8 @@ def job_options(
                          f"transparent, or send the picture as `background_image` ({describe_choices()})")
     return GenerateOptions(engine=engine, motion=motion, batch_size=batch_size,
                            encode=EncodeOptions(crf=crf, preset=preset), background=background,
-                           subtitles=subtitles, script=script if script and script.strip() else None)
+                           subtitles=subtitles, script=script if script and script.strip() else None,
+                           template_sync=template_sync)
 
 
 def _with_background_image(options: GenerateOptions, upload: UploadFile | None, folder: FsPath,

@@ -31,6 +31,8 @@ class JobOptionsOut(BaseModel):
     preset: str
     subtitles: str = Field("none", description="none, srt, vtt or burn")
     background: str = Field("keep", description='keep, green, blue, #RRGGBB, blur, transparent or "image"')
+    template_sync: str = Field("keep", description="keep or align: an out-of-sync template's timing kept, or its "
+                                                   "soundtrack aligned first")
 
 
 class JobOut(BaseModel):
@@ -63,7 +65,8 @@ class JobOut(BaseModel):
             options=JobOptionsOut(engine=job.options.engine, motion=job.options.motion,
                                   batch_size=job.options.batch_size, crf=job.options.encode.crf,
                                   preset=job.options.encode.preset, subtitles=job.options.subtitles,
-                                  background=background_label(job.options.background)),
+                                  background=background_label(job.options.background),
+                                  template_sync=job.options.template_sync),
             result_url=f"{API}/jobs/{job.id}/result" if job.status is JobStatus.SUCCEEDED else None,
             subtitles_url=f"{API}/jobs/{job.id}/subtitles"
             if job.status is JobStatus.SUCCEEDED and job.subtitles is not None else None,
