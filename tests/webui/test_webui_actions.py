@@ -32,6 +32,17 @@ def test_single_job_runs_to_a_playable_video(service, settings, media):
     assert has_audio
 
 
+def test_the_align_box_asks_for_the_templates_soundtrack_to_be_aligned(service, settings, media):
+    """The Single and Batch tabs' "align the template's sound with its picture" box."""
+    video, audio = str(media["video"]), str(media["audio"])
+    assert actions.submit_single(service, settings, video, audio, engine=ENGINE).options.template_sync == "keep"
+    job = actions.submit_single(service, settings, video, audio, engine=ENGINE, align_template=True)
+    (batch_job,) = actions.submit_batch(service, settings, actions.ONE_AUDIO, audio, [video], ENGINE, align_template=True)
+    assert job.options.template_sync == batch_job.options.template_sync == "align"
+    done = service.wait([job.id, batch_job.id], timeout=60)
+    assert all(j.status is JobStatus.SUCCEEDED for j in done), [j.error for j in done]
+
+
 def test_single_refuses_bad_inputs_with_a_message(service, settings, media):
     with pytest.raises(InputError, match="upload a template video"):
         actions.submit_single(service, settings, None, str(media["audio"]))

@@ -211,8 +211,8 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
             own_predicted = _aligned(model.predict(own), n)
         else:
             log.warning("%s; kept as recorded, videos made from it may show their mouths %s the speech "
-                        "(`heygem generate --template-sync align`, the API's template_sync=align, moves its "
-                        "soundtrack back into sync first)",
+                        "(aligning it moves its soundtrack back into sync first: the web UI's align box, "
+                        "`heygem generate --template-sync align`, the API's template_sync=align)",
                         apart, "that much after" if lag > 0 else "up to that much before")
     to_person = calibration.quantile_match(own_predicted[valid], descriptors)
     calibrated = to_person.apply(predicted)

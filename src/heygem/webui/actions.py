@@ -66,9 +66,10 @@ def voice_choices() -> list[tuple[str, str]] | None:
 
 
 def _options(engine: str | None, subtitles: str | None = None, script: str | None = None,
-             background: str | None = None) -> GenerateOptions:
+             background: str | None = None, align_template: bool = False) -> GenerateOptions:
     """The page's choices as options; a control left empty keeps the option's default."""
-    chosen = {"engine": engine, "subtitles": subtitles, "script": (script or "").strip(), "background": background}
+    chosen = {"engine": engine, "subtitles": subtitles, "script": (script or "").strip(), "background": background,
+              "template_sync": "align" if align_template else None}
     return GenerateOptions(**{key: value for key, value in chosen.items() if value})
 
 
@@ -108,9 +109,10 @@ def background_value(choice: str | None, colour: str | None = None, image: str |
 
 def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
                   text: str | None = None, voice: str | None = None, engine: str | None = None,
-                  subtitles: str | None = None, script: str | None = None, background: str | None = None) -> Job:
+                  subtitles: str | None = None, script: str | None = None, background: str | None = None,
+                  align_template: bool = False) -> Job:
     """One template with one audio, or with text to speak; `script` (the audio's words) times subtitles;
-    `background` as from background_value()."""
+    `background` as from background_value(); align_template: GenerateOptions.template_sync "align"."""
     if not template:
         raise InputError(both("请上传模板视频", "upload a template video first"))
     text = (text or "").strip() or None
@@ -118,7 +120,7 @@ def submit_single(service: JobService, settings: Settings, template: str | None,
     try:
         request = JobRequest(template, None if text else audio or None, text=text,
                              voice=None if voice in (None, "", "auto") else voice,
-                             options=_options(engine, subtitles, None if text else script, background))
+                             options=_options(engine, subtitles, None if text else script, background, align_template))
     except InputError as exc:
         raise InputError(WORDING.get(str(exc), str(exc))) from None
     uploads.check(template, "video", settings)
@@ -162,7 +164,7 @@ def remove_from_list(staged: Sequence[str], selected: Sequence[str]) -> list[str
 
 def submit_batch(service: JobService, settings: Settings, mode: str, one: str | None,
                  many: Sequence[str], engine: str | None = None, subtitles: str | None = None,
-                 script: str | None = None, background: str | None = None) -> list[Job]:
+                 script: str | None = None, background: str | None = None, align_template: bool = False) -> list[Job]:
     """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template.
     `script` (the one audio's words) times subtitles in ONE_AUDIO mode."""
     one_kind = "audio" if mode == ONE_AUDIO else "video"
@@ -175,9 +177,11 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     for path in many:
         uploads.check(path, many_kind(mode), settings)
     if mode == ONE_AUDIO:
-        request = BatchRequest(videos=tuple(many), audio=one, options=_options(engine, subtitles, script, background))
+        options = _options(engine, subtitles, script, background, align_template)
+        request = BatchRequest(videos=tuple(many), audio=one, options=options)
     else:
-        request = BatchRequest(audios=tuple(many), video=one, options=_options(engine, subtitles, None, background))
+        options = _options(engine, subtitles, None, background, align_template)
+        request = BatchRequest(audios=tuple(many), video=one, options=options)
     return service.submit_batch(request)
 
 
