@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             first = splits[name].first_truth_frame
             drives[name] = (real.video.fps, real.mouth[first:first + splits[name].truth_frames, 0])
         fps = {f for f, _ in drives.values()}
+        (work / "out").mkdir()
         print(f"{'template':<26} {'apart':>5} " + " ".join(f"{s + ' r, lag':>14}" for s in TEMPLATE_SYNCS))
         rows = []
         for entry in entries:
@@ -99,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
                 scores, apart.seen = [], False
                 for sync in TEMPLATE_SYNCS:
                     output = work / "out" / f"{Path(entry.file).stem}-{Path(name).stem}-{sync}.mp4"
-                    output.parent.mkdir(exist_ok=True)
                     options = GenerateOptions(engine="mouthbank", mouth_weights=weights, template_sync=sync)
                     pipeline.run(split.template, splits[name].audio, output, options, settings)
                     scores.append(agreement(load_or_analyze(output, settings).mouth[:, 0], real))

@@ -5,7 +5,6 @@ import logging
 import re
 from dataclasses import replace
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,7 +167,7 @@ def test_a_template_recorded_out_of_sync_is_aligned_before_it_is_learned_from(te
     """man_map_en (in sync) re-encoded with its soundtrack 5 frames (200 ms) early, as a camera
     whose picture lags its sound records it: aligned, the plan for new speech is the in-sync
     template's; kept as recorded, its mouths come 5 frames late."""
-    import importlib.util
+    from trainingscripts import load
 
     from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
     from heygem.analysis.template import load_or_analyze
@@ -176,10 +175,7 @@ def test_a_template_recorded_out_of_sync_is_aligned_before_it_is_learned_from(te
     from heygem.media.decode import load_audio
     from heygem.motion.plan import make_plan, mouth_targets, picture_lag
 
-    script = Path(__file__).parents[2] / "training" / "template_offset.py"  # its moved_soundtrack
-    spec = importlib.util.spec_from_file_location("template_offset", script)
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
+    probe = load("template_offset")  # its moved_soundtrack
     settings = Settings(data_dir=tmp_path / "data")
     clip = testmedia / "video" / "man_map_en.mp4"
     recorded = load_or_analyze(clip, settings)

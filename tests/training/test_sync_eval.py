@@ -1,18 +1,11 @@
 """The sync evaluation's lag: positive when the video's mouth comes after the real one."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
-
-SCRIPT = Path(__file__).resolve().parents[2] / "training" / "sync_eval.py"
+from trainingscripts import load
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("sync_eval", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("sync_eval")
 
 
 def test_the_lag_says_how_late_the_videos_mouth_comes():

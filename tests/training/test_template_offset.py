@@ -1,23 +1,19 @@
 """The template-offset probe: moves a clip's soundtrack by whole frames and reports the lag."""
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
+from trainingscripts import TRAINING, load
 
 from heygem.analysis.audio import SAMPLE_RATE
 from heygem.media.decode import load_soundtrack
 
-SCRIPT = Path(__file__).resolve().parents[2] / "training" / "template_offset.py"
+SCRIPT = TRAINING / "template_offset.py"
 
 
 def _probe():
-    spec = importlib.util.spec_from_file_location("template_offset", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("template_offset")
 
 
 def test_the_soundtrack_moves_by_whole_frames(testmedia, tmp_path):

@@ -153,15 +153,9 @@ def _sync_offset(predicted: np.ndarray, opening: np.ndarray, valid: np.ndarray, 
 
 def _delayed(audio: AudioAnalysis, frames: int) -> AudioAnalysis:
     """The analysis with every row moved `frames` later (earlier if negative), ends repeated."""
-    def moved(rows):
-        if rows is None:
-            return None
-        if frames > 0:
-            return np.concatenate([np.repeat(rows[:1], frames, axis=0), rows[:-frames]])
-        return np.concatenate([rows[-frames:], np.repeat(rows[-1:], -frames, axis=0)])
-
-    return replace(audio, loudness=moved(audio.loudness), speech=moved(audio.speech),
-                   features=moved(audio.features), phones=moved(audio.phones))
+    rows = np.clip(np.arange(audio.frame_count) - frames, 0, audio.frame_count - 1)
+    return replace(audio, loudness=audio.loudness[rows], speech=audio.speech[rows], features=audio.features[rows],
+                   phones=None if audio.phones is None else audio.phones[rows])
 
 
 def person_weight(general_r: float, person_r: float) -> float:

@@ -176,11 +176,10 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     uploads.check(one, one_kind, settings)
     for path in many:
         uploads.check(path, many_kind(mode), settings)
+    options = _options(engine, subtitles, script if mode == ONE_AUDIO else None, background, align_template)
     if mode == ONE_AUDIO:
-        options = _options(engine, subtitles, script, background, align_template)
         request = BatchRequest(videos=tuple(many), audio=one, options=options)
     else:
-        options = _options(engine, subtitles, None, background, align_template)
         request = BatchRequest(audios=tuple(many), video=one, options=options)
     return service.submit_batch(request)
 
