@@ -12,6 +12,8 @@ CRF_RANGE = (0, 51)
 """x264's constant rate factor scale (NVENC's cq uses the same): 0 lossless ... 51 worst."""
 TEMPLATE_SYNCS = ("keep", "align")
 """What GenerateOptions.template_sync accepts."""
+SPEAKERS = ("template", "other")
+"""What GenerateOptions.speaker accepts."""
 SUBTITLE_MODES = ("none", "srt", "vtt", "burn")
 """What GenerateOptions.subtitles accepts: no subtitles, a sidecar file, or captions drawn into the
 picture (burn also writes the .srt, so the words stay searchable and editable)."""
@@ -49,6 +51,12 @@ class GenerateOptions:
     recording's offset passes partly on to the videos; `heygem eval`, which compares with the
     recording's own video, scores this best); "align" moves its soundtrack back into sync first, so
     that videos made from it keep in sync with new speech (README, "Templates out of sync")."""
+    speaker: str = "template"
+    """Who speaks the new speech: "template" (the template's person, in their own voice: the mouths
+    also follow what was learned from the template's soundtrack) or "other" (another person: the
+    general model calibrated to the template's person, without the person-specific model, which
+    learned this person's voice and does not carry over to another; README, "Another voice").
+    Speech HeyGem synthesised counts as another voice whatever this says."""
     batch_size: int = 16
     """Frames rendered per engine call; smaller uses less memory."""
     encode: EncodeOptions = field(default_factory=EncodeOptions)

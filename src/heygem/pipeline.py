@@ -189,10 +189,14 @@ def _person_matte(background: backgrounds.Background, source: VideoSource, templ
 
 
 def _motion_plan(template: TemplateAnalysis | None, speech: AudioAnalysis, base_indices: np.ndarray,
-                 options: GenerateOptions) -> MotionPlan:
+                 options: GenerateOptions, audio: str | Path) -> MotionPlan:
+    """The plan; synthesised speech is never the template person's own voice (GenerateOptions.speaker)."""
     from .motion.plan import make_plan
+    from .tts import sidecars
 
-    return make_plan(template, speech, base_indices, options.motion, options.mouth_weights, options.template_sync)
+    speaker = "other" if sidecars.synthesised(audio) else options.speaker
+    return make_plan(template, speech, base_indices, options.motion, options.mouth_weights, options.template_sync,
+                     speaker)
 
 
 def _phones(options: GenerateOptions, audio: str | Path, samples: np.ndarray, info: VideoInfo) -> np.ndarray | None:
@@ -447,7 +451,7 @@ def run(
             decoded = flow.start("decode", watch.each("decode", _decode(source, base_indices, options.batch_size)),
                                  _batches_ahead(source, options.batch_size))
             plan = watch.run("motion plan", _motion_plan, template if targets_wanted else None, speech, base_indices,
-                             options)
+                             options, audio)
             engine = registry.create(engine_cls.name, device, settings, dict(options.engine_options))
             try:
                 watch.run("engine prepare", engine.prepare, RenderJob(info, template, speech, plan), bar.held, cancel)

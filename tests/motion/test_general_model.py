@@ -112,6 +112,37 @@ def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_p
         mouth_targets(template, audio, "learned", weights=str(tmp_path / "missing.npz"))
 
 
+def test_another_voice_gets_the_calibrated_general_model_without_the_person_learner(testmedia, tmp_path, caplog,
+                                                                                   monkeypatch):
+    """The person-specific learner learned this person's voice; speech in another voice is mapped by
+    the general model calibrated to the person alone (training/sync_eval.py: closer on other voices)."""
+    from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
+    from heygem.analysis.template import load_or_analyze
+    from heygem.config import Settings
+    from heygem.media.decode import load_audio
+    from heygem.motion import mouth_model
+    from heygem.motion.plan import make_plan, mouth_targets
+
+    template = load_or_analyze(testmedia / "video" / "woman_glasses_en.mp4", Settings(data_dir=tmp_path))
+    audio = analyze_audio(load_audio(testmedia / "audio" / "en_rates_5s.wav", SAMPLE_RATE), template.video.fps)
+    own_voice = mouth_targets(template, audio, "learned")
+
+    def no_learner(*args):
+        raise AssertionError("a person-specific model was fitted for another voice")
+
+    monkeypatch.setattr(mouth_model, "fit", no_learner)
+    with caplog.at_level(logging.INFO, logger="heygem.motion"):
+        other = mouth_targets(template, audio, "learned", speaker="other")
+    (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mouth: ")]
+    assert "another voice" in said and "weighted" not in said
+    real = template.mouth[template.has_face, 0]
+    assert real.min() - 1e-6 <= other[:, 0].min() and other[:, 0].max() <= real.max() + 1e-6
+    assert other[audio.speech, 0].std() > 0.2 * real.std()  # the mouth moves with the speech
+    assert np.abs(other - own_voice).max() > 0.01  # the learner counted for the template's own voice
+    with pytest.raises(InputError, match="unknown speaker"):
+        make_plan(template, audio, np.zeros(audio.frame_count, int), speaker="nobody")
+
+
 def test_the_person_learner_hears_the_general_model(testmedia, tmp_path, monkeypatch):
     """The person-specific learner gets the calibrated general model's mouths next to the sound,
     with the same context, so it learns where and when this person departs from the general model.

@@ -87,6 +87,17 @@ def test_a_text_job_uses_the_synthesisers_phonemes(spoken, tmp_path, caplog):
         assert container.streams.video[0].frames == result.frames == round(speech.duration * 25)
 
 
+def test_synthesised_speech_is_another_voice_than_the_templates(spoken, testmedia, tmp_path, caplog):
+    """The person-specific model learned the template's voice, not the synthesiser's: a text job's
+    mouths come from the calibrated general model alone, whatever GenerateOptions.speaker says."""
+    _, audio = spoken
+    with caplog.at_level(logging.INFO, "heygem.motion"):
+        pipeline.run(testmedia / "video" / "man_map_en.mp4", audio, tmp_path / "out.mp4",
+                     GenerateOptions(device="cpu", speaker="template"), Settings(data_dir=tmp_path / "data"))
+    (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mouth: ")]
+    assert "the new speech is another voice" in said
+
+
 def test_unreadable_timings_are_ignored_with_a_warning(spoken, tmp_path, caplog):
     _, audio = spoken
     copy = tmp_path / "speech.wav"

@@ -32,13 +32,17 @@ def test_single_job_runs_to_a_playable_video(service, settings, media):
     assert has_audio
 
 
-def test_the_align_box_asks_for_the_templates_soundtrack_to_be_aligned(service, settings, media):
-    """The Single and Batch tabs' "align the template's sound with its picture" box."""
+def test_the_speech_boxes_ask_for_alignment_and_another_voice(service, settings, media):
+    """The Single and Batch tabs' boxes "align the template's sound with its picture" and "the audio
+    is another person's voice"."""
     video, audio = str(media["video"]), str(media["audio"])
-    assert actions.submit_single(service, settings, video, audio, engine=ENGINE).options.template_sync == "keep"
-    job = actions.submit_single(service, settings, video, audio, engine=ENGINE, align_template=True)
-    (batch_job,) = actions.submit_batch(service, settings, actions.ONE_AUDIO, audio, [video], ENGINE, align_template=True)
+    default = actions.submit_single(service, settings, video, audio, engine=ENGINE).options
+    assert (default.template_sync, default.speaker) == ("keep", "template")
+    job = actions.submit_single(service, settings, video, audio, engine=ENGINE, align_template=True, other_speaker=True)
+    (batch_job,) = actions.submit_batch(service, settings, actions.ONE_AUDIO, audio, [video], ENGINE,
+                                        align_template=True, other_speaker=True)
     assert job.options.template_sync == batch_job.options.template_sync == "align"
+    assert job.options.speaker == batch_job.options.speaker == "other"
     done = service.wait([job.id, batch_job.id], timeout=60)
     assert all(j.status is JobStatus.SUCCEEDED for j in done), [j.error for j in done]
 

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from ..config import Settings
 from ..errors import Gone, InputError
-from ..options import (CRF_RANGE, DEFAULTS, SUBTITLE_MODES, TEMPLATE_SYNCS, X264_PRESETS, EncodeOptions,
+from ..options import (CRF_RANGE, DEFAULTS, SPEAKERS, SUBTITLE_MODES, TEMPLATE_SYNCS, X264_PRESETS, EncodeOptions,
                        GenerateOptions)
 from ..service import BatchRequest, JobRequest, JobService, JobStateError, JobStatus
 from ..service.naming import result_files, result_name
@@ -35,6 +35,7 @@ Config = Annotated[Settings, Depends(get_settings)]
 Preset = Literal[X264_PRESETS]  # type: ignore[valid-type]
 Subtitles = Literal[SUBTITLE_MODES]  # type: ignore[valid-type]
 TemplateSync = Literal[TEMPLATE_SYNCS]  # type: ignore[valid-type]
+Speaker = Literal[SPEAKERS]  # type: ignore[valid-type]
 SUBTITLE_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt"}
 
 Responses = dict[int | str, dict[str, Any]]
@@ -65,6 +66,10 @@ def job_options(
     template_sync: Annotated[TemplateSync, Form(description="a template whose picture and sound are apart: keep its "
                                                 "timing, or align its soundtrack first so the video keeps in "
                                                 "sync with the new speech")] = DEFAULTS.template_sync,
+    speaker: Annotated[Speaker, Form(description="who speaks the new speech: template (the template's person; "
+                                     "the mouths also follow their own voice as learned from the template) or "
+                                     "other (another person: the general model alone); text is always other")]
+    = DEFAULTS.speaker,
 ) -> GenerateOptions:
     from ..render.background import describe_choices, named
 
@@ -74,7 +79,7 @@ def job_options(
     return GenerateOptions(engine=engine, motion=motion, batch_size=batch_size,
                            encode=EncodeOptions(crf=crf, preset=preset), background=background,
                            subtitles=subtitles, script=script if script and script.strip() else None,
-                           template_sync=template_sync)
+                           template_sync=template_sync, speaker=speaker)
 
 
 def _with_background_image(options: GenerateOptions, upload: UploadFile | None, folder: FsPath,

@@ -33,6 +33,8 @@ class JobOptionsOut(BaseModel):
     background: str = Field("keep", description='keep, green, blue, #RRGGBB, blur, transparent or "image"')
     template_sync: str = Field("keep", description="keep or align: an out-of-sync template's timing kept, or its "
                                                    "soundtrack aligned first")
+    speaker: str = Field("template", description="template or other: who speaks the new speech (text jobs: other "
+                                                 "whatever this says)")
 
 
 class JobOut(BaseModel):
@@ -66,7 +68,7 @@ class JobOut(BaseModel):
                                   batch_size=job.options.batch_size, crf=job.options.encode.crf,
                                   preset=job.options.encode.preset, subtitles=job.options.subtitles,
                                   background=background_label(job.options.background),
-                                  template_sync=job.options.template_sync),
+                                  template_sync=job.options.template_sync, speaker=job.options.speaker),
             result_url=f"{API}/jobs/{job.id}/result" if job.status is JobStatus.SUCCEEDED else None,
             subtitles_url=f"{API}/jobs/{job.id}/subtitles"
             if job.status is JobStatus.SUCCEEDED and job.subtitles is not None else None,

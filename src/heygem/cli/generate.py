@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..options import DEFAULTS, SUBTITLE_MODES, TEMPLATE_SYNCS
+from ..options import DEFAULTS, SPEAKERS, SUBTITLE_MODES, TEMPLATE_SYNCS
 
 if TYPE_CHECKING:
     from ..options import GenerateOptions
@@ -44,6 +44,10 @@ def add_render_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--template-sync", choices=TEMPLATE_SYNCS, default=DEFAULTS.template_sync,
                    help="a template whose picture and sound are apart: keep its timing (default) or align its "
                         "soundtrack with its picture first, so the video keeps in sync with the new speech")
+    p.add_argument("--speaker", choices=SPEAKERS, default=DEFAULTS.speaker,
+                   help="who speaks the new speech: the template's person (default: the mouths also follow what "
+                        "was learned from the template's own voice) or another person (the general model alone, "
+                        "closer for other voices); synthesised speech always counts as another voice")
     add_background(p)
 
 
@@ -86,7 +90,7 @@ def render_options(args: argparse.Namespace, device: str = "auto",
         encode=EncodeOptions(crf=args.crf, preset=args.preset),
         engine_options=engine_options(args.engine_option) + extra,
         subtitles=args.subtitles, script=read_script(args), background=args.background,
-        template_sync=args.template_sync,
+        template_sync=args.template_sync, speaker=args.speaker,
     )
 
 

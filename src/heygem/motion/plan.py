@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..media.checks import written_whole
-from ..options import TEMPLATE_SYNCS
+from ..options import SPEAKERS, TEMPLATE_SYNCS
 from ..types import AudioAnalysis, MotionPlan
 from . import mouth_model
 from .smoothing import gaussian_smooth
@@ -175,7 +175,7 @@ def _learner_inputs(audio: AudioAnalysis, general_mouths: np.ndarray) -> np.ndar
 
 
 def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
-                    weights: str | None = None, template_sync: str = "keep") -> np.ndarray:
+                    weights: str | None = None, template_sync: str = "keep", speaker: str = "template") -> np.ndarray:
     """The general model's mouth per output frame, calibrated to this person, averaged with a
     person-specific learner's by how well each predicts the template's own speech (the learner
     cross-validated on the template, the general model never saw it). The learner hears the
@@ -183,7 +183,9 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     seconds of speech it learns where and when this person departs from the general model rather
     than the whole mapping again. A template whose picture and sound are clearly apart is learned
     from as recorded (template_sync "keep": the learner then passes part of the offset on), or with
-    its soundtrack moved back into sync first ("align")."""
+    its soundtrack moved back into sync first ("align"). With speaker "other" the learner is left out:
+    it learned this person's voice, and on other voices the calibrated general model alone follows
+    the speech more closely (training/sync_eval.py)."""
     from . import calibration, general
 
     model = general.load(weights)
@@ -211,6 +213,10 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     to_person = calibration.quantile_match(own_predicted[valid], descriptors)
     calibrated = to_person.apply(predicted)
     general_score = _pearson(own_predicted[valid, 0], descriptors[:, 0])
+    if speaker == "other":
+        log.info("mouth: general model calibrated to this person (r(open) %.2f on the template); the new "
+                 "speech is another voice, so no person-specific model of the template's voice", general_score)
+        return calibrated
     person = mouth_model.fit(_learner_inputs(own, to_person.apply(own_predicted)), template.mouth, valid)
     if person is None:
         log.info("mouth: general model calibrated to this person (r(open) %.2f on the template; no "
@@ -227,15 +233,15 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
 
 
 def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", active: np.ndarray | None = None,
-                  weights: str | None = None, template_sync: str = "keep") -> np.ndarray:
+                  weights: str | None = None, template_sync: str = "keep", speaker: str = "template") -> np.ndarray:
     """Target mouth descriptor per output frame; active: mouth_active(audio), if already known;
-    weights: the general model's weights file (None: the shipped one); template_sync: see
+    weights: the general model's weights file (None: the shipped one); template_sync, speaker: see
     learned_targets."""
     valid = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
     descriptors = template.mouth[valid]
     descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
     if motion == "learned":
-        targets = learned_targets(template, audio, valid, descriptors, weights, template_sync)
+        targets = learned_targets(template, audio, valid, descriptors, weights, template_sync, speaker)
     else:
         targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
     low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
@@ -253,13 +259,15 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
 
 
 def make_plan(template, audio: AudioAnalysis, base_indices: np.ndarray, motion: str = "learned",
-              weights: str | None = None, template_sync: str = "keep") -> MotionPlan:
+              weights: str | None = None, template_sync: str = "keep", speaker: str = "template") -> MotionPlan:
     """The base frame under each output frame, where the mouth follows the audio, and (with a
     template analysis) the target mouth descriptor of each output frame."""
     if motion not in MOTIONS:
         raise InputError(f"unknown motion model {motion!r}; choose from {', '.join(MOTIONS)}")
     if template_sync not in TEMPLATE_SYNCS:
         raise InputError(f"unknown template sync {template_sync!r}; choose from {', '.join(TEMPLATE_SYNCS)}")
+    if speaker not in SPEAKERS:
+        raise InputError(f"unknown speaker {speaker!r}; choose from {', '.join(SPEAKERS)}")
     active = mouth_active(audio)
-    targets = None if template is None else mouth_targets(template, audio, motion, active, weights, template_sync)
+    targets = None if template is None else mouth_targets(template, audio, motion, active, weights, template_sync, speaker)
     return MotionPlan(base_indices=base_indices, mouth_targets=targets, mouth_active=active)

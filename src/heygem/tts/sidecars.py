@@ -25,6 +25,11 @@ def sidecar_path(audio: str | os.PathLike[str], kind: str) -> Path:
     return audio.with_name(f"{audio.name}.{kind}.json")
 
 
+def synthesised(audio: str | os.PathLike[str]) -> bool:
+    """Whether `audio` is speech HeyGem synthesised: the synthesiser left its timings beside it."""
+    return any(sidecar_path(audio, kind).is_file() for kind in KINDS)
+
+
 def save(audio: str | os.PathLike[str], kind: str, rows: Iterable[tuple[float, float, str]] | None) -> None:
     """Keep rows of (start_s, end_s, text) beside `audio` (nothing when there are none)."""
     if not rows:

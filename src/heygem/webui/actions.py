@@ -66,10 +66,10 @@ def voice_choices() -> list[tuple[str, str]] | None:
 
 
 def _options(engine: str | None, subtitles: str | None = None, script: str | None = None,
-             background: str | None = None, align_template: bool = False) -> GenerateOptions:
+             background: str | None = None, align_template: bool = False, other_speaker: bool = False) -> GenerateOptions:
     """The page's choices as options; a control left empty keeps the option's default."""
     chosen = {"engine": engine, "subtitles": subtitles, "script": (script or "").strip(), "background": background,
-              "template_sync": "align" if align_template else None}
+              "template_sync": "align" if align_template else None, "speaker": "other" if other_speaker else None}
     return GenerateOptions(**{key: value for key, value in chosen.items() if value})
 
 
@@ -110,9 +110,10 @@ def background_value(choice: str | None, colour: str | None = None, image: str |
 def submit_single(service: JobService, settings: Settings, template: str | None, audio: str | None,
                   text: str | None = None, voice: str | None = None, engine: str | None = None,
                   subtitles: str | None = None, script: str | None = None, background: str | None = None,
-                  align_template: bool = False) -> Job:
+                  align_template: bool = False, other_speaker: bool = False) -> Job:
     """One template with one audio, or with text to speak; `script` (the audio's words) times subtitles;
-    `background` as from background_value(); align_template: GenerateOptions.template_sync "align"."""
+    `background` as from background_value(); align_template: GenerateOptions.template_sync "align";
+    other_speaker: GenerateOptions.speaker "other"."""
     if not template:
         raise InputError(both("请上传模板视频", "upload a template video first"))
     text = (text or "").strip() or None
@@ -120,7 +121,8 @@ def submit_single(service: JobService, settings: Settings, template: str | None,
     try:
         request = JobRequest(template, None if text else audio or None, text=text,
                              voice=None if voice in (None, "", "auto") else voice,
-                             options=_options(engine, subtitles, None if text else script, background, align_template))
+                             options=_options(engine, subtitles, None if text else script, background, align_template,
+                                              other_speaker))
     except InputError as exc:
         raise InputError(WORDING.get(str(exc), str(exc))) from None
     uploads.check(template, "video", settings)
@@ -164,7 +166,8 @@ def remove_from_list(staged: Sequence[str], selected: Sequence[str]) -> list[str
 
 def submit_batch(service: JobService, settings: Settings, mode: str, one: str | None,
                  many: Sequence[str], engine: str | None = None, subtitles: str | None = None,
-                 script: str | None = None, background: str | None = None, align_template: bool = False) -> list[Job]:
+                 script: str | None = None, background: str | None = None, align_template: bool = False,
+                 other_speaker: bool = False) -> list[Job]:
     """ONE_AUDIO: `one` audio over the `many` templates; ONE_TEMPLATE: the `many` audios over `one` template.
     `script` (the one audio's words) times subtitles in ONE_AUDIO mode."""
     one_kind = "audio" if mode == ONE_AUDIO else "video"
@@ -176,7 +179,8 @@ def submit_batch(service: JobService, settings: Settings, mode: str, one: str | 
     uploads.check(one, one_kind, settings)
     for path in many:
         uploads.check(path, many_kind(mode), settings)
-    options = _options(engine, subtitles, script if mode == ONE_AUDIO else None, background, align_template)
+    options = _options(engine, subtitles, script if mode == ONE_AUDIO else None, background, align_template,
+                       other_speaker)
     if mode == ONE_AUDIO:
         request = BatchRequest(videos=tuple(many), audio=one, options=options)
     else:

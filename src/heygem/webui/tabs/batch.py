@@ -12,7 +12,7 @@ from ...service import JobService
 from .. import actions, panels, uploads
 from ..labels import both
 from .background import controls
-from .timing import align_control
+from .timing import voice_controls
 from .single import preview
 
 VIDEOS = " (mp4 mov avi mkv webm flv)"
@@ -56,7 +56,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                 clear = gr.Button(both("清空", "Clear"), size="sm", elem_id="batch-clear")
             list_note = gr.HTML(elem_id="batch-list-note")
     backdrop = controls("batch")
-    align = align_control("batch")
+    speech_choices = voice_controls("batch")
     start = gr.Button(both("开始批量生成", "Start batch"), variant="primary", elem_id="batch-start")
     message = gr.HTML(elem_id="batch-message")
     progress = gr.HTML(elem_id="batch-progress")
@@ -89,12 +89,13 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
         return new, gr.update(choices=_choices(new), value=[])
 
     def on_start(choice, audio_path, template_path, current, engine_name, subtitle_mode, script_text,
-                 bg, bg_colour, bg_image, align_template):
+                 bg, bg_colour, bg_image, align_template, other_speaker):
         one = audio_path if choice == actions.ONE_AUDIO else template_path
         try:
             jobs = actions.submit_batch(service, settings, choice, one, current, engine_name, subtitle_mode,
                                         script_text if choice == actions.ONE_AUDIO else None,
-                                        actions.background_value(bg, bg_colour, bg_image), align_template)
+                                        actions.background_value(bg, bg_colour, bg_image), align_template,
+                                        other_speaker)
         except HeyGemError as exc:
             return gr.skip(), panels.error(str(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return (jobs[0].batch_id, "", panels.jobs_progress(jobs), gr.Timer(active=True), [],
@@ -127,7 +128,8 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
     for control in (subtitles, mode):
         control.change(lambda sub, choice: gr.update(visible=sub != "none" and choice == actions.ONE_AUDIO),
                        [subtitles, mode], script)
-    start.click(on_start, [mode, one_audio, one_template, staged, engine, subtitles, script, *backdrop, align],
+    start.click(on_start, [mode, one_audio, one_template, staged, engine, subtitles, script, *backdrop,
+                               *speech_choices],
                 [watching, message, progress, timer, staged, listing])
     zip_button.click(on_zip, watching, [zip_file, message])
     watch_io = dict(inputs=watching, outputs=[progress, timer], show_progress="hidden")

@@ -12,7 +12,7 @@ from ...service import JobService, JobStatus
 from .. import actions, panels, uploads
 from ..labels import both
 from .background import controls
-from .timing import align_control
+from .timing import voice_controls
 
 AUDIO, TEXT = "audio", "text"
 
@@ -56,7 +56,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                                            "speech that is not English)"), lines=3, visible=False,
                                 elem_id="single-script")
     backdrop = controls("single")
-    align = align_control("single")
+    speech_choices = voice_controls("single")
     generate = gr.Button(both("生成", "Generate"), variant="primary", elem_id="single-generate")
     status = gr.HTML(elem_id="single-status")
     result = gr.Video(label=both("结果", "Result"), interactive=False, height=400, elem_id="single-result")
@@ -72,13 +72,14 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                 gr.update(visible=choice == TEXT), gr.update(visible=choice == TEXT))
 
     def on_generate(template_path, choice, audio_path, words, voice_name, engine_name, subtitle_mode, script_text,
-                    bg, bg_colour, bg_image, align_template):
+                    bg, bg_colour, bg_image, align_template, other_speaker):
         try:
             job = actions.submit_single(service, settings, template_path,
                                         audio_path if choice == AUDIO else None,
                                         words if choice == TEXT else None, voice_name, engine_name,
                                         subtitle_mode, script_text if choice == AUDIO else None,
-                                        actions.background_value(bg, bg_colour, bg_image), align_template)
+                                        actions.background_value(bg, bg_colour, bg_image), align_template,
+                                        other_speaker)
         except HeyGemError as exc:
             return gr.skip(), panels.error(str(exc)), gr.skip()
         return job.id, panels.jobs_progress([job]), gr.Timer(active=True)
@@ -103,7 +104,8 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
     for control in (subtitles, source):
         control.change(lambda mode, choice: gr.update(visible=mode != "none" and choice == AUDIO),
                        [subtitles, source], script)
-    generate.click(on_generate, [template, source, audio, text, voice, engine, subtitles, script, *backdrop, align],
+    generate.click(on_generate, [template, source, audio, text, voice, engine, subtitles, script, *backdrop,
+                    *speech_choices],
                    [watching, status, timer])
     watch_io = dict(inputs=[watching, shown], outputs=[status, result, shown, timer],
                     show_progress="hidden")
