@@ -41,20 +41,21 @@ def test_unknown_engine_and_cuda_without_gpu_are_clear_errors(tmp_path, tiny_med
 def test_template_sync_align_and_another_speaker(tmp_path, testmedia, caplog):
     """woman_glasses_en's picture comes ~200 ms after its sound: the log says it is kept as recorded
     and how to align it; with --template-sync align its soundtrack is moved instead. With --speaker
-    other no person-specific model of the template's voice is used."""
+    other no person-specific model of the template's voice is used, and the offset does not matter."""
     import logging
 
     base = ["--data-dir", str(tmp_path / "d"), "generate", "--video", str(testmedia / "video" / "woman_glasses_en.mp4"),
             "--audio", str(testmedia / "audio" / "zh_bus_3s.wav"), "-o", str(tmp_path / "o.mp4"), "--device", "cpu"]
     said = []
-    for flags in ([], ["--template-sync", "align", "--speaker", "other"]):
+    for flags in ([], ["--template-sync", "align"], ["--speaker", "other"]):
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="heygem.motion"):
             assert main(base + flags) == 0
         said.append(" ".join(r.getMessage() for r in caplog.records
                              if "picture seems" in r.getMessage() or r.getMessage().startswith("mouth: ")))
     assert "kept as recorded" in said[0] and "--template-sync align" in said[0] and "weighted" in said[0]
-    assert "its soundtrack is moved later" in said[1] and "another voice" in said[1] and "weighted" not in said[1]
+    assert "its soundtrack is moved later" in said[1]
+    assert "another voice" in said[2] and "weighted" not in said[2] and "picture seems" not in said[2]
 
 
 def test_help_is_fast_and_imports_no_heavy_modules():

@@ -50,7 +50,8 @@ class GenerateOptions:
     from its soundtrack agree best with its real ones): "keep" learns from it as recorded (the
     recording's offset passes partly on to the videos; `heygem eval`, which compares with the
     recording's own video, scores this best); "align" moves its soundtrack back into sync first, so
-    that videos made from it keep in sync with new speech (README, "Templates out of sync")."""
+    that videos made from it keep in sync with new speech (README, "Templates out of sync"). Only
+    the person-specific model passes the offset on, so with speaker "other" this changes nothing."""
     speaker: str = "template"
     """Who speaks the new speech: "template" (the template's person, in their own voice: the mouths
     also follow what was learned from the template's soundtrack) or "other" (another person: the

@@ -131,6 +131,7 @@ def test_another_voice_gets_the_calibrated_general_model_without_the_person_lear
         raise AssertionError("a person-specific model was fitted for another voice")
 
     monkeypatch.setattr(mouth_model, "fit", no_learner)
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="heygem.motion"):
         other = mouth_targets(template, audio, "learned", speaker="other")
     (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mouth: ")]

@@ -174,31 +174,15 @@ def _learner_inputs(audio: AudioAnalysis, general_mouths: np.ndarray) -> np.ndar
     return np.concatenate([sound, mouth_model.context_stack(general_mouths)], axis=1)
 
 
-def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
-                    weights: str | None = None, template_sync: str = "keep", speaker: str = "template") -> np.ndarray:
-    """The general model's mouth per output frame, calibrated to this person, averaged with a
-    person-specific learner's by how well each predicts the template's own speech (the learner
-    cross-validated on the template, the general model never saw it). The learner hears the
-    calibrated general model's mouths next to the sound, with the same context, so from a few
-    seconds of speech it learns where and when this person departs from the general model rather
-    than the whole mapping again. A template whose picture and sound are clearly apart is learned
-    from as recorded (template_sync "keep": the learner then passes part of the offset on), or with
-    its soundtrack moved back into sync first ("align"). With speaker "other" the learner is left out:
-    it learned this person's voice, and on other voices the calibrated general model alone follows
-    the speech more closely (training/sync_eval.py)."""
-    from . import calibration, general
-
-    model = general.load(weights)
-    predicted = model.predict(audio)
-    own = _template_audio(template, audio.fps)
-    if own is None:
-        log.info("template has no usable soundtrack: calibrating the general mouth model on the driving audio")
-        return calibration.quantile_match(predicted, descriptors).apply(predicted)
-    n = template.frame_count
-    own_predicted = _aligned(model.predict(own), n)
-    lag = _sync_offset(own_predicted[:, 0], template.mouth[:, 0], valid, float(audio.fps))
+def _in_sync(own: AudioAnalysis, own_predicted: np.ndarray, template, valid: np.ndarray, model,
+             template_sync: str) -> tuple[AudioAnalysis, np.ndarray]:
+    """The template's soundtrack and the general model's mouths from it, moved back into sync
+    with its picture where the two are clearly apart and template_sync is "align" (as recorded
+    otherwise); the log says when they are apart."""
+    n, fps = template.frame_count, own.fps
+    lag = _sync_offset(own_predicted[:, 0], template.mouth[:, 0], valid, float(fps))
     if lag:
-        ms, side = round(abs(lag) / float(audio.fps) * 1000), "behind" if lag > 0 else "ahead of"
+        ms, side = round(abs(lag) / float(fps) * 1000), "behind" if lag > 0 else "ahead of"
         apart = f"the template's picture seems {ms} ms {side} its sound"
         if template_sync == "align":
             log.warning("%s: its soundtrack is moved %s that much before HeyGem learns from it, so videos "
@@ -210,6 +194,34 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
                         "(aligning it moves its soundtrack back into sync first: the web UI's align box, "
                         "`heygem generate --template-sync align`, the API's template_sync=align)",
                         apart, "that much after" if lag > 0 else "up to that much before")
+    return own, own_predicted
+
+
+def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
+                    weights: str | None = None, template_sync: str = "keep", speaker: str = "template") -> np.ndarray:
+    """The general model's mouth per output frame, calibrated to this person, averaged with a
+    person-specific learner's by how well each predicts the template's own speech (the learner
+    cross-validated on the template, the general model never saw it). The learner hears the
+    calibrated general model's mouths next to the sound, with the same context, so from a few
+    seconds of speech it learns where and when this person departs from the general model rather
+    than the whole mapping again. A template whose picture and sound are clearly apart is learned
+    from as recorded (template_sync "keep": the learner then passes part of the offset on), or with
+    its soundtrack moved back into sync first ("align"). With speaker "other" the learner is left out
+    (and with it the offset: the calibration does not depend on timing): it learned this person's
+    voice, and on other voices the calibrated general model alone follows the speech more closely
+    (training/sync_eval.py)."""
+    from . import calibration, general
+
+    model = general.load(weights)
+    predicted = model.predict(audio)
+    own = _template_audio(template, audio.fps)
+    if own is None:
+        log.info("template has no usable soundtrack: calibrating the general mouth model on the driving audio")
+        return calibration.quantile_match(predicted, descriptors).apply(predicted)
+    n = template.frame_count
+    own_predicted = _aligned(model.predict(own), n)
+    if speaker == "template":  # only the person-specific learner passes a template's offset on
+        own, own_predicted = _in_sync(own, own_predicted, template, valid, model, template_sync)
     to_person = calibration.quantile_match(own_predicted[valid], descriptors)
     calibrated = to_person.apply(predicted)
     general_score = _pearson(own_predicted[valid, 0], descriptors[:, 0])
