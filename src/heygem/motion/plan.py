@@ -197,6 +197,28 @@ def _in_sync(own: AudioAnalysis, own_predicted: np.ndarray, template, valid: np.
     return own, own_predicted
 
 
+def _another_voice(predicted: np.ndarray, audio: AudioAnalysis, own: AudioAnalysis, own_predicted: np.ndarray,
+                   template, valid: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
+    """Mouths for speech in another voice than the template's: the general model alone, its output
+    over the new speech matched quantile by quantile to this person's mouths while they speak. The
+    person-specific learner learned the template's voice, and the template's soundtrack says how the
+    general model hears that voice, not this one; on other voices both do worse
+    (training/sync_eval.py). Timing plays no part, so the template's sync is not checked. Speech
+    too short for the quantiles is calibrated on the template's soundtrack instead."""
+    from . import calibration
+
+    speaking = valid & _aligned(own.speech, template.frame_count)
+    heard = predicted[audio.speech]
+    if min(len(heard), int(speaking.sum())) >= len(calibration.LEVELS):
+        to_person, on = calibration.quantile_match(heard, template.mouth[speaking]), "the new speech"
+    else:
+        to_person, on = calibration.quantile_match(own_predicted[valid], descriptors), "the template's soundtrack"
+    log.info("mouth: general model calibrated to this person on %s (r(open) %.2f on the template); the new "
+             "speech is another voice, so no person-specific model of the template's voice", on,
+             _pearson(own_predicted[valid, 0], descriptors[:, 0]))
+    return to_person.apply(predicted)
+
+
 def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
                     weights: str | None = None, template_sync: str = "keep", speaker: str = "template") -> np.ndarray:
     """The general model's mouth per output frame, calibrated to this person, averaged with a
@@ -206,10 +228,8 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     seconds of speech it learns where and when this person departs from the general model rather
     than the whole mapping again. A template whose picture and sound are clearly apart is learned
     from as recorded (template_sync "keep": the learner then passes part of the offset on), or with
-    its soundtrack moved back into sync first ("align"). With speaker "other" the learner is left out
-    (and with it the offset: the calibration does not depend on timing): it learned this person's
-    voice, and on other voices the calibrated general model alone follows the speech more closely
-    (training/sync_eval.py)."""
+    its soundtrack moved back into sync first ("align"). Speech in another voice (speaker "other")
+    goes to _another_voice instead."""
     from . import calibration, general
 
     model = general.load(weights)
@@ -220,15 +240,12 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
         return calibration.quantile_match(predicted, descriptors).apply(predicted)
     n = template.frame_count
     own_predicted = _aligned(model.predict(own), n)
-    if speaker == "template":  # only the person-specific learner passes a template's offset on
-        own, own_predicted = _in_sync(own, own_predicted, template, valid, model, template_sync)
+    if speaker == "other":
+        return _another_voice(predicted, audio, own, own_predicted, template, valid, descriptors)
+    own, own_predicted = _in_sync(own, own_predicted, template, valid, model, template_sync)
     to_person = calibration.quantile_match(own_predicted[valid], descriptors)
     calibrated = to_person.apply(predicted)
     general_score = _pearson(own_predicted[valid, 0], descriptors[:, 0])
-    if speaker == "other":
-        log.info("mouth: general model calibrated to this person (r(open) %.2f on the template); the new "
-                 "speech is another voice, so no person-specific model of the template's voice", general_score)
-        return calibrated
     person = mouth_model.fit(_learner_inputs(own, to_person.apply(own_predicted)), template.mouth, valid)
     if person is None:
         log.info("mouth: general model calibrated to this person (r(open) %.2f on the template; no "
