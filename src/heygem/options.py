@@ -55,8 +55,8 @@ class GenerateOptions:
     speaker: str = "template"
     """Who speaks the new speech: "template" (the template's person, in their own voice: the mouths
     also follow what was learned from the template's soundtrack) or "other" (another person: the
-    general model calibrated to the template's person, without the person-specific model, which
-    learned this person's voice and does not carry over to another; README, "Another voice").
+    general model alone, its output over the new speech matched to this person's mouths, without
+    the person-specific model, which learned this person's voice; README, "Another voice").
     Speech HeyGem synthesised counts as another voice whatever this says."""
     batch_size: int = 16
     """Frames rendered per engine call; smaller uses less memory."""

@@ -4,7 +4,8 @@ The general model says "more open than usual, rounder than usual" in units share
 Quantile matching turns that into this person's numbers: the q-th quantile of the model's output
 over the template's own speech becomes the q-th quantile of the template's real mouths, column
 by column. The mapping is monotone (more open stays more open) and never leaves the range of
-mouths the template really shows, so the engine always finds real mouths to show.
+mouths the template really shows, so the engine always finds real mouths to show. Speech in
+another voice than the template's is matched from its own output instead (plan._another_voice).
 """
 
 from __future__ import annotations
