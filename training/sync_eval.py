@@ -46,7 +46,7 @@ REACH = 6
 """Lags searched either way, frames."""
 SETTINGS = (("keep", "template"), ("align", "template"), ("keep", "other"))
 """(template_sync, speaker) compared: the defaults, the template's soundtrack aligned first, and the
-speech taken as another person's voice (as it is here: no person-specific model)."""
+speech taken as another person's voice (as it is here)."""
 
 
 class _Apart(logging.Handler):

@@ -128,8 +128,8 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
     for control in (subtitles, mode):
         control.change(lambda sub, choice: gr.update(visible=sub != "none" and choice == actions.ONE_AUDIO),
                        [subtitles, mode], script)
-    start.click(on_start, [mode, one_audio, one_template, staged, engine, subtitles, script, *backdrop,
-                               *speech_choices],
+    start.click(on_start,
+                [mode, one_audio, one_template, staged, engine, subtitles, script, *backdrop, *speech_choices],
                 [watching, message, progress, timer, staged, listing])
     zip_button.click(on_zip, watching, [zip_file, message])
     watch_io = dict(inputs=watching, outputs=[progress, timer], show_progress="hidden")

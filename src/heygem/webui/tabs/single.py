@@ -104,8 +104,8 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
     for control in (subtitles, source):
         control.change(lambda mode, choice: gr.update(visible=mode != "none" and choice == AUDIO),
                        [subtitles, source], script)
-    generate.click(on_generate, [template, source, audio, text, voice, engine, subtitles, script, *backdrop,
-                    *speech_choices],
+    generate.click(on_generate,
+                   [template, source, audio, text, voice, engine, subtitles, script, *backdrop, *speech_choices],
                    [watching, status, timer])
     watch_io = dict(inputs=[watching, shown], outputs=[status, result, shown, timer],
                     show_progress="hidden")
