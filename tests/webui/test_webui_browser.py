@@ -231,7 +231,9 @@ def test_single_previews_inputs_and_plays_the_result(ui, page, media):
     page.get_by_text("输入文字 Type text").click()  # text to speech instead of a file (voices are installed)
     expect(page.get_by_label("要说的文字 Text to speak")).to_be_visible()
     expect(page.locator("#single-audio")).to_be_hidden()
+    expect(page.locator("#single-other-speaker")).to_be_hidden()  # typed text is always another voice
     page.get_by_text("音频文件 Audio file").click()
+    expect(page.locator("#single-other-speaker")).to_be_visible()
     upload(page, "single-audio", media["audio2"])
     expect(page.locator("#single-audio-info")).to_contain_text("weather.mp3: 0.6 s")
     page.locator("#single-generate").click()

@@ -56,7 +56,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                 clear = gr.Button(both("清空", "Clear"), size="sm", elem_id="batch-clear")
             list_note = gr.HTML(elem_id="batch-list-note")
     backdrop = controls("batch")
-    speech_choices = voice_controls("batch")
+    align, other_voice = voice_controls("batch")
     start = gr.Button(both("开始批量生成", "Start batch"), variant="primary", elem_id="batch-start")
     message = gr.HTML(elem_id="batch-message")
     progress = gr.HTML(elem_id="batch-progress")
@@ -129,7 +129,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
         control.change(lambda sub, choice: gr.update(visible=sub != "none" and choice == actions.ONE_AUDIO),
                        [subtitles, mode], script)
     start.click(on_start,
-                [mode, one_audio, one_template, staged, engine, subtitles, script, *backdrop, *speech_choices],
+                [mode, one_audio, one_template, staged, engine, subtitles, script, *backdrop, align, other_voice],
                 [watching, message, progress, timer, staged, listing])
     zip_button.click(on_zip, watching, [zip_file, message])
     watch_io = dict(inputs=watching, outputs=[progress, timer], show_progress="hidden")

@@ -56,7 +56,7 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
                                            "speech that is not English)"), lines=3, visible=False,
                                 elem_id="single-script")
     backdrop = controls("single")
-    speech_choices = voice_controls("single")
+    align, other_voice = voice_controls("single")
     generate = gr.Button(both("生成", "Generate"), variant="primary", elem_id="single-generate")
     status = gr.HTML(elem_id="single-status")
     result = gr.Video(label=both("结果", "Result"), interactive=False, height=400, elem_id="single-result")
@@ -67,9 +67,10 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
         playable = bool(path) and Path(path).suffix.lower() in uploads.BROWSER_VIDEO
         return preview(path, "video", settings), gr.update(value=path if playable else None, visible=playable)
 
-    def on_source(choice):
+    def on_source(choice):  # the other-voice box is for audio: typed text is always another voice
         return (gr.update(visible=choice == AUDIO), gr.update(visible=choice == AUDIO),
-                gr.update(visible=choice == TEXT), gr.update(visible=choice == TEXT))
+                gr.update(visible=choice == TEXT), gr.update(visible=choice == TEXT),
+                gr.update(visible=choice == AUDIO))
 
     def on_generate(template_path, choice, audio_path, words, voice_name, engine_name, subtitle_mode, script_text,
                     bg, bg_colour, bg_image, align_template, other_speaker):
@@ -99,13 +100,13 @@ def build(service: JobService, settings: Settings, engine: gr.Dropdown, watching
 
     template.change(on_template, template, [template_info, template_player])
     audio.change(lambda p: preview(p, "audio", settings), audio, audio_info)
-    source.change(on_source, source, [audio, audio_info, text, voice])
+    source.change(on_source, source, [audio, audio_info, text, voice, other_voice])
     # The script box is for audio jobs with subtitles (text jobs time them from the synthesis).
     for control in (subtitles, source):
         control.change(lambda mode, choice: gr.update(visible=mode != "none" and choice == AUDIO),
                        [subtitles, source], script)
     generate.click(on_generate,
-                   [template, source, audio, text, voice, engine, subtitles, script, *backdrop, *speech_choices],
+                   [template, source, audio, text, voice, engine, subtitles, script, *backdrop, align, other_voice],
                    [watching, status, timer])
     watch_io = dict(inputs=[watching, shown], outputs=[status, result, shown, timer],
                     show_progress="hidden")
