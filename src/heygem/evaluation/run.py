@@ -140,12 +140,13 @@ def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS, n
 
 
 def cross_drive(clip: Path, audios: list[Path], work: Path, settings: Settings) -> list[Row]:
-    """The whole clip as template, driven by other speech (other languages, other voices)."""
+    """The whole clip as template, driven by other speech (other languages, other voices: told so,
+    as a user would)."""
     rows = []
     for audio in audios:
         output = work / clip.stem / f"cross-{audio.stem}.mp4"
         output.parent.mkdir(parents=True, exist_ok=True)
-        pipeline.run(clip, audio, output, METHODS["mouthbank"], settings)
+        pipeline.run(clip, audio, output, replace(METHODS["mouthbank"], speaker="other"), settings)
         drive = analyze_audio(load_audio(audio, SAMPLE_RATE), load_or_analyze(clip, settings).video.fps)
         rows.append(Row(clip.stem, f"driven by {audio.stem}", score_output(output, clip, settings, drive)))
     return rows
