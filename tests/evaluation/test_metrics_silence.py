@@ -4,6 +4,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from heygem.evaluation.run import closed_in_silence
+from heygem.motion.plan import LEAD_S, RELEASE_S
 from heygem.types import AudioAnalysis
 
 
@@ -14,15 +15,17 @@ def _drive(speech: np.ndarray) -> AudioAnalysis:
 
 
 def test_closed_in_silence_counts_real_pauses_only():
-    speech = np.zeros(60, bool)
-    speech[20:40] = True
+    lead, release = round(LEAD_S * 25), round(RELEASE_S * 25)
+    speech = np.zeros(100, bool)
+    speech[30:50] = True
     drive = _drive(speech)
     template = SimpleNamespace(mouth=np.linspace(0, 0.2, 100)[:, None])  # 25th percentile: 0.05
     opening = np.where(speech, 0.15, 0.0)
-    opening[17:20] = opening[40:43] = 0.1  # lips part before the phrase and relax after it: not silence
+    opening[30 - lead : 30] = opening[50 : 50 + release] = 0.1  # lips part before the phrase and relax after it: not silence
     assert closed_in_silence(opening, drive, template) == 1.0
-    opening[45:50] = 0.1  # open during the pause after it
-    assert closed_in_silence(opening, drive, template) == (17 + 17 - 5) / (17 + 17)
+    before, after = 30 - lead, 100 - 50 - release
+    opening[-5:] = 0.1  # open during the pause after it
+    assert closed_in_silence(opening, drive, template) == (before + after - 5) / (before + after)
     speech[:] = True
     speech[:3] = False  # a pause too short to count (the lips need time to shut)
     assert np.isnan(closed_in_silence(opening, _drive(speech), template))

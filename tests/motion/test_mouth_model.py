@@ -60,7 +60,9 @@ def test_mouth_closes_in_silence_and_opens_in_speech(motion):
     audio = AudioAnalysis(np.zeros(1600, np.float32), 16000, Fraction(25), n, loudness, speech, np.zeros((n, 40), np.float32))
     targets = mouth_targets(FakeTemplate(mouth), audio, motion)
     rest = rest_shape(mouth)
-    assert np.allclose(targets[:25], rest, atol=1e-3) and np.allclose(targets[75:], rest, atol=1e-3)
+    eased = 3  # frames the smoothing spreads each edge
+    quiet_before, quiet_after = 30 - round(LEAD_S * 25) - eased, 70 + round(RELEASE_S * 25) + eased
+    assert np.allclose(targets[:quiet_before], rest, atol=1e-3) and np.allclose(targets[quiet_after:], rest, atol=1e-3)
     assert targets[30:70, 0].mean() > rest[0] + 0.3
     if motion == "loudness":
         assert np.corrcoef(targets[35:65, 0], loudness[35:65])[0, 1] > 0.5
@@ -95,6 +97,16 @@ def test_a_template_that_barely_moves_its_mouth_still_gets_speaking_targets():
     targets = mouth_targets(FakeTemplate(mouth), _audio(speech, loudness), "learned")
     assert targets[30:70, 0].max() > 0.08  # open beyond anything the template shows; warping covers it
     assert targets[:25, 0].max() < 0.01 and targets[80:, 0].max() < 0.01
+
+
+def test_the_mouth_keeps_speaking_through_a_short_pause_and_closes_in_a_long_one():
+    speech = np.zeros(150, bool)
+    speech[20:40] = speech[50:70] = speech[110:130] = True  # pauses of 0.4 s and 1.6 s
+    loudness = np.where(speech, -20.0, -70.0)
+    active = mouth_active(_audio(speech, loudness))
+    assert active[20:70].all()  # people keep their speaking mouth through a short pause
+    assert not active[70 + round(RELEASE_S * 25) : 110 - round(LEAD_S * 25)].any()
+    assert active[70 : 70 + round(RELEASE_S * 25)].all() and active[110 - round(LEAD_S * 25) : 110].all()
 
 
 def test_a_faint_tail_in_digital_silence_is_not_a_breath():
