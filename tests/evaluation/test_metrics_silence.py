@@ -21,7 +21,7 @@ def test_closed_in_silence_counts_real_pauses_only():
     drive = _drive(speech)
     template = SimpleNamespace(mouth=np.linspace(0, 0.2, 100)[:, None])  # 25th percentile: 0.05
     opening = np.where(speech, 0.15, 0.0)
-    opening[30 - lead : 30] = opening[50 : 50 + release] = 0.1  # lips part before the phrase and relax after it: not silence
+    opening[30 - lead : 30] = opening[50 : 50 + release] = 0.1  # parting before, relaxing after: not silence
     assert closed_in_silence(opening, drive, template) == 1.0
     before, after = 30 - lead, 100 - 50 - release
     opening[-5:] = 0.1  # open during the pause after it
