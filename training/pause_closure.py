@@ -25,6 +25,7 @@ from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
 from heygem.analysis.template import load_or_analyze  # noqa: E402
 from heygem.config import Settings  # noqa: E402
 from heygem.evaluation.devset import read_list  # noqa: E402
+from heygem.evaluation.run import CLOSED_PERCENTILE  # noqa: E402
 from heygem.media.decode import load_soundtrack  # noqa: E402
 
 GROUPS_S = ((0.0, 0.12), (0.12, 0.2), (0.2, 0.3), (0.3, 0.5), (0.5, 1.0), (1.0, float("inf")))
@@ -56,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         face = load_or_analyze(clip, settings)
         audio = analyze_audio(load_soundtrack(clip, SAMPLE_RATE), face.video.fps)
         n = min(audio.frame_count, face.frame_count)
-        opening, seen = face.mouth[:n, 0], face.has_face[:n] & np.isfinite(face.mouth[:n, 0])
-        closed = opening < np.nanpercentile(opening[seen], 25)
+        opening = face.mouth[:n, 0]
+        seen = face.has_face[:n] & np.isfinite(opening)
+        closed = opening < np.nanpercentile(opening[seen], CLOSED_PERCENTILE)
         away = distance_to_speech(audio.speech[:n]) / float(face.video.fps)
         cells = []
         for g, (low, high) in enumerate(GROUPS_S):

@@ -53,14 +53,18 @@ def _psnr_above_nose(output: Path, template: Path, template_analysis, count: int
     return metrics.psnr(sse, pixels)
 
 
+CLOSED_PERCENTILE = 25
+"""A mouth counts as closed below this percentile of the person's own openings."""
+
+
 def closed_in_silence(opening: np.ndarray, drive, template_analysis, min_pause_s: float = 0.2) -> float:
     """Share of silent frames (no speech, no breath, not just before a phrase; in pauses of at
-    least min_pause_s) whose opening is below the template's 25th percentile; nan without any."""
+    least min_pause_s) whose opening is below the template's CLOSED_PERCENTILE; nan without any."""
     silent = ~mouth_active(drive)[: len(opening)]
     runs = np.split(np.arange(len(silent)), np.flatnonzero(np.diff(silent)) + 1)
     shortest = max(1, int(round(min_pause_s * float(drive.fps))))
     pauses = np.concatenate([r for r in runs if silent[r[0]] and len(r) >= shortest] or [np.array([], int)])
-    closed_below = np.nanpercentile(template_analysis.mouth[:, 0], 25)
+    closed_below = np.nanpercentile(template_analysis.mouth[:, 0], CLOSED_PERCENTILE)
     return float(np.mean(opening[pauses] < closed_below)) if len(pauses) else float("nan")
 
 
