@@ -34,13 +34,22 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
     return path
 
 
-def split_clip(clip: Path, folder: Path, template_share: float = 0.6, noise_db: float | None = None) -> Split:
+TEMPLATE_SHARE = 0.6
+"""The share of a clip's frames that becomes the template; the rest is judged."""
+
+
+def template_cut(frame_count: int, template_share: float = TEMPLATE_SHARE) -> int:
+    """The first judged frame of a clip of frame_count frames."""
+    return int(frame_count * template_share)
+
+
+def split_clip(clip: Path, folder: Path, template_share: float = TEMPLATE_SHARE, noise_db: float | None = None) -> Split:
     """noise_db: white noise this far below the speech added to the driving audio (not the template's)."""
     folder.mkdir(parents=True, exist_ok=True)
     samples = load_soundtrack(clip, SAMPLE_RATE)
     with VideoSource(clip) as source:
         info = source.info
-        cut = int(info.frame_count * template_share)
+        cut = template_cut(info.frame_count, template_share)
         cut_sample = int(round(cut / float(info.fps) * SAMPLE_RATE))
         template_audio = write_wav(folder / "template.wav", samples[:cut_sample])
         drive = samples[cut_sample:] if noise_db is None else with_noise(samples[cut_sample:], noise_db, info.fps)
