@@ -7,7 +7,8 @@ training/.cache, git-ignored, so reruns take seconds), the clip's own soundtrack
 features at the video frame rate. Each feature set (loudness; + log-mel; + decoded phone classes; + the
 phones themselves) is scored leave one speaker out: the ridge penalty and the width of the smoothing
 over time are chosen by an inner leave-one-speaker-out on the training speakers only, the held-out
-speaker never contributes to anything it is scored with. Training speakers are also heard with
+speaker never contributes to anything it is scored with; the opening is also scored once closed in
+pauses as jobs close it (row open/p). Training speakers are also heard with
 their spectrum warped by WARPS (vocal-tract-length perturbation); held-out speakers are scored on
 their real voice.
 The best feature set is refitted on every shippable clip and written to
@@ -44,6 +45,7 @@ sys.path.insert(0, str(REPO / "src"))  # train the sources beside this script, n
 from heygem.analysis.mouth import MOUTH_NAMES  # noqa: E402
 from heygem.media.digest import file_sha256  # noqa: E402
 from heygem.motion.general import CONTEXT, FEATURE_SETS, WEIGHTS, GeneralModel, frame_features  # noqa: E402
+from heygem.motion.plan import closed_in_pauses, mouth_active, rest_shape  # noqa: E402
 from heygem.motion.smoothing import gaussian_smooth  # noqa: E402
 from heygem.types import AudioAnalysis  # noqa: E402
 
@@ -69,6 +71,7 @@ class Clip:
     targets: np.ndarray  # (n, D) descriptors in per-clip standard units
     features: dict[str, np.ndarray]  # feature set -> (n, F)
     warped: dict[str, list[np.ndarray]]  # feature set -> the same features of each WARPS voice (training only)
+    active: np.ndarray  # (n,) bool, where a job's mouth would follow the sound (plan.mouth_active)
 
 
 def _standardise(mouth: np.ndarray) -> np.ndarray:
@@ -126,7 +129,7 @@ def load_clips(devset: Path, cache: Path, only: set[str] | None = None) -> list[
         clips.append(Clip(row["file"], row["speaker"], row["language"], row["use"], face.sha256,
                           shippable=row["use"] == "train+validate" and face.sha256 not in smoke,
                           fps=float(face.video.fps), targets=_standardise(face.mouth[:n][valid]),
-                          features=features, warped=warped))
+                          features=features, warped=warped, active=mouth_active(audio)[:n][valid]))
         print(f"  {row['file']:<28} {valid.sum():5d} frames  {time.perf_counter() - started:5.1f} s", flush=True)
     return clips
 
@@ -202,17 +205,30 @@ def choose_settings(pool: Pool, clips: list[Clip], feature_set: str, train: list
     return ALPHAS[a], SMOOTHING_S[w]
 
 
+def _closed_in_pauses_r(fitted, clips: list[Clip], feature_set: str, speaker: str, width: float) -> np.ndarray:
+    """(1,): the speaker's opening r once their predictions are closed in pauses as jobs close them
+    (the rest shape from the predictions' own least open fifth: a job's calibration to the person
+    keeps their order)."""
+    per_clip = []
+    for c in clips:
+        if c.speaker == speaker:
+            predicted = _smoothed(_predict(fitted, c.features[feature_set]), width, c.fps)
+            per_clip.append(_r(closed_in_pauses(predicted, c.active, rest_shape(predicted))[:, 0], c.targets[:, 0]))
+    return np.array([np.mean(per_clip)])
+
+
 def leave_one_speaker_out(clips: list[Clip], feature_set: str) -> dict:
     """Every speaker scored by a model that never saw them, its settings chosen without them too."""
     pool = Pool(clips, feature_set)
     train = sorted({c.speaker for c in clips if c.shippable})
-    scores, settings = {}, {}
+    scores, paused, settings = {}, {}, {}
     for s in pool.speakers:
         inner = [t for t in train if t != s]
         settings[s] = choose_settings(pool, clips, feature_set, inner)
         alpha, width = settings[s]
         scores[s] = _speaker_scores(pool, clips, feature_set, inner + [s], [s], alpha)[s][SMOOTHING_S.index(width)]
-    return {"scores": scores, "settings": settings}
+        paused[s] = _closed_in_pauses_r(pool.fit(inner, alpha), clips, feature_set, s, width)
+    return {"scores": scores, "closed_in_pauses": paused, "settings": settings}
 
 
 def summary(clips: list[Clip], scores: dict[str, np.ndarray], column: int = 0) -> dict[str, float]:
@@ -233,8 +249,11 @@ def print_table(clips: list[Clip], results: dict[str, dict]) -> None:
         for column in ("open", "width", "round"):
             s = summary(clips, result["scores"], MOUTH_NAMES.index(column))
             print(f"{name:<15} {column:<7} {s['mean']:6.3f} " + " ".join(f"{s[lang]:7.3f}" for lang in languages))
+        s = summary(clips, result["closed_in_pauses"])
+        print(f"{name:<15} {'open/p':<7} {s['mean']:6.3f} " + " ".join(f"{s[lang]:7.3f}" for lang in languages))
     print("r: Pearson correlation with the real video's descriptor, lag 0, mean over speakers "
-          "(each held out of training and of the penalty choice); (n) speakers per language")
+          "(each held out of training and of the penalty choice); (n) speakers per language; "
+          "open/p: the opening once closed in pauses as jobs close it (motion/plan.py)")
 
 
 def fit_final(clips: list[Clip], feature_set: str, speakers: list[str]) -> tuple[GeneralModel, float]:
@@ -289,12 +308,16 @@ def main(argv: list[str] | None = None) -> int:
         "validation": {
             "protocol": "leave one speaker out; penalty and smoothing width chosen by an inner "
                         "leave-one-speaker-out over the training speakers; r of each descriptor column, lag 0, "
-                        "mean over the speaker's clips, then over speakers",
+                        "mean over the speaker's clips, then over speakers; open_closed_in_pauses: the opening once "
+                        "closed in pauses as jobs close it (motion/plan.py closed_in_pauses)",
             "results": {name: {column: summary(clips, res["scores"], MOUTH_NAMES.index(column))
                                for column in ("open", "width", "round")}
+                        | {"open_closed_in_pauses": summary(clips, res["closed_in_pauses"])}
                         for name, res in results.items()},
             "per_speaker_open_r": {name: {s: round(float(v[0]), 3) for s, v in res["scores"].items()}
                                    for name, res in results.items()},
+            "per_speaker_open_r_closed_in_pauses": {name: {s: round(float(v[0]), 3) for s, v in res["closed_in_pauses"].items()}
+                                                    for name, res in results.items()},
         },
         "data": [{"file": c.file, "speaker": c.speaker, "language": c.language, "use": c.use, "sha256": c.sha256,
                   "frames": len(c.targets), "in_shipped_weights": c.shippable} for c in clips],

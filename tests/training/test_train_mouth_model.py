@@ -21,11 +21,13 @@ def test_training_writes_weights_a_record_and_held_out_models(devset, tmp_path):
          "--cache", str(tmp_path / "cache"), "--out", str(out), "--held-out", str(tmp_path / "held"), "--clips", *CLIPS],
         capture_output=True, text=True, timeout=600, check=True,
     )
-    assert "mel+phones" in result.stdout and "mean" in result.stdout  # the validation table
+    assert "mel+phones" in result.stdout and "mean" in result.stdout and "open/p" in result.stdout  # the validation table
     model = general.load(out)
     assert np.isfinite(model.weights).all() and out.stat().st_size < 5 * 1024 * 1024
     record = json.loads(out.with_suffix(".json").read_text())
     files = {d["file"]: d for d in record["data"]}
     assert set(files) == set(CLIPS)
     assert not files["en_mead_m003.mp4"]["in_shipped_weights"]  # validate only: scored, never trained on
+    closed = record["validation"]["results"]["mel+phones+ids"]["open_closed_in_pauses"]  # as jobs use the model
+    assert -1 <= closed["mean"] <= 1 and closed["mean"] != record["validation"]["results"]["mel+phones+ids"]["open"]["mean"]
     assert sorted(p.stem for p in (tmp_path / "held").glob("*.npz")) == sorted({"spk16", "spk15", "spk09", "spk06"})

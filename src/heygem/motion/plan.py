@@ -282,9 +282,13 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     if np.ptp(np.percentile(descriptors[:, 0], [5, 95])) < LITTLE_VARIETY:
         log.info("the template barely moves its mouth: the closest real mouths are opened by warping, following loudness")
         targets[:, 0] = rest[0] + SPEAKING_OPENING * mouth_model.loudness_rank(audio.loudness, audio.speech)
-    # Close the mouth in pauses: fully where it is not active, easing over the neighbouring
-    # active frames instead of snapping.
-    active = (mouth_active(audio) if active is None else active).astype(np.float32)
+    return closed_in_pauses(targets, mouth_active(audio) if active is None else active, rest)
+
+
+def closed_in_pauses(targets: np.ndarray, active: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Targets at rest where the mouth is not active, easing over the neighbouring active frames
+    instead of snapping, then smoothed a little."""
+    active = active.astype(np.float32)
     speaking = np.minimum(active, gaussian_smooth(active, 1.0))[:, None]
     targets = speaking * targets + (1 - speaking) * rest
     return gaussian_smooth(targets, 0.7, axis=0).astype(np.float32)
