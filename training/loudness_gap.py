@@ -5,7 +5,7 @@
 Reads what `heygem eval --devset --out EVAL_OUT` left (each clip's mouthbank.mp4 and
 loudness-only.mp4), measures their openings and those of the real clip's judged frames, and
 resamples the judged frames in blocks of BLOCK_S (neighbouring frames move together) for a 95%
-interval on r(mouthbank) - r(loudness-only), and the share of draws below -0.10 (the issue's
+interval on r(mouthbank) - r(loudness-only), and the share of draws below -0.10 (the quality target:
 "never more than 0.10 below"). A clip judged on a few dozen frames cannot show such a gap either way.
 """
 
