@@ -181,6 +181,11 @@ def _smoothed(predicted: np.ndarray, seconds: float, fps: float) -> np.ndarray:
     return gaussian_smooth(predicted, seconds * fps, axis=0) if seconds > 0 else predicted
 
 
+def _column_rs(predicted: np.ndarray, targets: np.ndarray) -> list[float]:
+    """r of each descriptor column."""
+    return [_r(predicted[:, d], targets[:, d]) for d in range(targets.shape[1])]
+
+
 def _speaker_scores(pool: Pool, clips: list[Clip], feature_set: str, train: list[str], held: list[str], alpha: float) -> dict[str, np.ndarray]:
     """Held-out speaker -> (len(SMOOTHING_S), D) r per smoothing width and descriptor column
     (mean over the speaker's clips)."""
@@ -191,8 +196,7 @@ def _speaker_scores(pool: Pool, clips: list[Clip], feature_set: str, train: list
         for c in clips:
             if c.speaker == s:
                 predicted = _predict(fitted, c.features[feature_set])
-                per_clip.append([[_r(p[:, d], c.targets[:, d]) for d in range(c.targets.shape[1])]
-                                 for p in (_smoothed(predicted, w, c.fps) for w in SMOOTHING_S)])
+                per_clip.append([_column_rs(_smoothed(predicted, w, c.fps), c.targets) for w in SMOOTHING_S])
         out[s] = np.mean(per_clip, axis=0)
     return out
 
@@ -205,20 +209,10 @@ def choose_settings(pool: Pool, clips: list[Clip], feature_set: str, train: list
     return ALPHAS[a], SMOOTHING_S[w]
 
 
-def _closed_in_pauses_r(fitted, clips: list[Clip], feature_set: str, speaker: str, width: float) -> np.ndarray:
-    """(1,): the speaker's opening r once their predictions are closed in pauses as jobs close them
-    (the rest shape from the predictions' own least open fifth: a job's calibration to the person
-    keeps their order)."""
-    per_clip = []
-    for c in clips:
-        if c.speaker == speaker:
-            predicted = _smoothed(_predict(fitted, c.features[feature_set]), width, c.fps)
-            per_clip.append(_r(closed_in_pauses(predicted, c.active, rest_shape(predicted))[:, 0], c.targets[:, 0]))
-    return np.array([np.mean(per_clip)])
-
-
 def leave_one_speaker_out(clips: list[Clip], feature_set: str) -> dict:
-    """Every speaker scored by a model that never saw them, its settings chosen without them too."""
+    """Every speaker scored by a model that never saw them, its settings chosen without them too;
+    the opening also once closed in pauses as jobs close it (the rest shape from the predictions'
+    own least open fifth: a job's calibration to the person keeps their order)."""
     pool = Pool(clips, feature_set)
     train = sorted({c.speaker for c in clips if c.shippable})
     scores, paused, settings = {}, {}, {}
@@ -226,8 +220,11 @@ def leave_one_speaker_out(clips: list[Clip], feature_set: str) -> dict:
         inner = [t for t in train if t != s]
         settings[s] = choose_settings(pool, clips, feature_set, inner)
         alpha, width = settings[s]
-        scores[s] = _speaker_scores(pool, clips, feature_set, inner + [s], [s], alpha)[s][SMOOTHING_S.index(width)]
-        paused[s] = _closed_in_pauses_r(pool.fit(inner, alpha), clips, feature_set, s, width)
+        fitted = pool.fit(inner, alpha)
+        mine = [(c, _smoothed(_predict(fitted, c.features[feature_set]), width, c.fps)) for c in clips if c.speaker == s]
+        scores[s] = np.mean([_column_rs(p, c.targets) for c, p in mine], axis=0)
+        paused[s] = np.array([np.mean([_r(closed_in_pauses(p, c.active, rest_shape(p))[:, 0], c.targets[:, 0])
+                                       for c, p in mine])])
     return {"scores": scores, "closed_in_pauses": paused, "settings": settings}
 
 
