@@ -67,7 +67,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..errors import InputError
     from ..evaluation.judge import JUDGES
-    from ..evaluation.run import cross_drive, evaluate_clip, format_table, mean_rows
+    from ..evaluation.run import STILL_S, cross_drive, evaluate_clip, format_table, mean_rows
     from ..media.encode import reproducible_files
 
     reproducible_files()  # a rerun scores the same (its re-encoded templates are analysed alike)
@@ -93,7 +93,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         table += cross + mean_rows(cross)
     print(format_table(table))
     print("open r: mouth-opening correlation with the real video (cross rows: with the audio loudness); "
-          "lip dist: inter-ocular units; closed%: silent frames with a closed mouth; jitter: generated/real"
+          "lip dist: inter-ocular units; closed%: silent frames with a closed mouth; frozen%: speech frames "
+          f"where the mouth stands still for {STILL_S:g} s; jitter: generated/real"
           + _judge_legend(judge))
     (out / "results.json").write_text(json.dumps([asdict(r) for r in table], indent=1, default=float))
     print(f"contact sheets: {out}/*/contact_sheet.png")

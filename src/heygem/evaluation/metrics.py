@@ -24,6 +24,7 @@ class Scores:
     av_offset: int  # frames; lag of best agreement between generated and real opening
     dark_bands: float = float("nan")  # share of frames with a thin dark band the donor mouth lacks (darkband.py)
     open_r_dlib: float = float("nan")  # open_r as dlib's landmarks see both videos (judge.py; eval --judge dlib)
+    frozen_in_speech: float = float("nan")  # share of speech frames where the mouth stands still (run.frozen_in_speech)
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:

@@ -68,6 +68,32 @@ def closed_in_silence(opening: np.ndarray, drive, template_analysis, min_pause_s
     return float(np.mean(opening[pauses] < closed_below)) if len(pauses) else float("nan")
 
 
+STILL_S = 0.4
+"""A mouth that keeps the same opening this long while the voice goes on looks frozen: speech moves
+the lips several times in that span (4-5 syllables a second)."""
+STILL_SHARE = 0.1
+"""Openings this close, as a share of the person's range (the template's 5th-95th percentile), count
+as the same."""
+
+
+def frozen_in_speech(opening: np.ndarray, drive, template_analysis) -> float:
+    """Share of speech frames that lie in a stretch of STILL_S of unbroken speech over which the
+    opening stays within STILL_SHARE of the person's range; nan without such a stretch of speech."""
+    speech = drive.speech[: len(opening)]
+    width = max(2, int(round(STILL_S * float(drive.fps))))
+    if len(speech) < width:
+        return float("nan")
+    windows = np.lib.stride_tricks.sliding_window_view(opening[: len(speech)], width)
+    spoken = np.lib.stride_tricks.sliding_window_view(speech, width).all(axis=1)
+    if not spoken.any():
+        return float("nan")
+    spread = np.subtract(*np.nanpercentile(template_analysis.mouth[:, 0], [95, 5]))
+    still = spoken & (np.ptp(windows, axis=1) < STILL_SHARE * spread)  # a frame without a face is never still
+    frozen = np.convolve(still, np.ones(width), "full")[: len(speech)] > 0  # frames inside any still window
+    covered = np.convolve(spoken, np.ones(width), "full")[: len(speech)] > 0
+    return float(frozen[covered].mean())
+
+
 def score_output(output: Path, template: Path, settings: Settings, drive, truth=None, judge=None) -> metrics.Scores:
     """Scores of one generated video; truth: the real frames' rows (Truth), if known; judge: a
     second landmarker (judge.py) that scores the opening too, where truth has its openings."""
@@ -76,6 +102,7 @@ def score_output(output: Path, template: Path, settings: Settings, drive, truth=
     count = generated.frame_count if truth is None else min(generated.frame_count, len(truth.mouth))
     g_open = generated.mouth[:count, 0]
     closed = closed_in_silence(g_open, drive, template_analysis)
+    frozen = frozen_in_speech(g_open, drive, template_analysis)
     judged = float("nan")
     if truth is not None:
         r_open = metrics.pearson(g_open, truth.mouth[:count, 0])
@@ -97,6 +124,7 @@ def score_output(output: Path, template: Path, settings: Settings, drive, truth=
         jitter_ratio=jitter,
         av_offset=offset,
         open_r_dlib=judged,
+        frozen_in_speech=frozen,
     )
 
 
@@ -126,7 +154,8 @@ def evaluate_clip(clip: Path, work: Path, settings: Settings, methods=METHODS, n
     out = [Row(clip.stem, "real video (reference)", metrics.Scores(
         open_r=1.0, lip_distance=0.0, closed_in_silence=closed_in_silence(truth.mouth[:, 0], drive, template),
         above_nose_psnr=float("nan"), jitter_ratio=1.0, av_offset=0,
-        open_r_dlib=1.0 if judge is not None else float("nan")))]
+        open_r_dlib=1.0 if judge is not None else float("nan"),
+        frozen_in_speech=frozen_in_speech(truth.mouth[:, 0], drive, template)))]
     for method, options in methods.items():
         output = folder / f"{method.replace(' ', '-')}.mp4"
         result = pipeline.run(split.template, split.audio, output, options, settings)
@@ -172,13 +201,15 @@ def mean_rows(rows: list[Row]) -> list[Row]:
 def format_table(rows: list[Row]) -> str:
     """One line per row; the dlib column only when a judge scored some row."""
     judged = any(np.isfinite(r.scores.open_r_dlib) for r in rows)
-    head = f"{'clip':<26} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'PSNR>nose':>9} {'jitter':>7} {'offset':>6} {'dark%':>6}"
+    head = (f"{'clip':<26} {'method':<26} {'open r':>7} {'lip dist':>8} {'closed%':>8} {'frozen%':>8} {'PSNR>nose':>9} "
+            f"{'jitter':>7} {'offset':>6} {'dark%':>6}")
     head += f" {'dlib r':>7}" if judged else ""
     lines = [head, "-" * len(head)]
     for r in rows:
         s = r.scores
         lines.append(
             f"{r.clip:<26} {r.method:<26} {s.open_r:7.2f} {s.lip_distance:8.3f} {100 * s.closed_in_silence:7.0f}% "
+            f"{100 * s.frozen_in_speech:7.0f}% "
             f"{s.above_nose_psnr:9.1f} {s.jitter_ratio:7.2f} {s.av_offset:6d} {100 * s.dark_bands:5.1f}%"
             + (f" {s.open_r_dlib:7.2f}" if judged else "")
         )
