@@ -13,7 +13,8 @@ from heygem.analysis.mouth import MOUTH_NAMES
 from heygem.analysis.phones import PHONES, VISEMES, visemes_of
 from heygem.errors import EngineUnavailable, InputError
 from heygem.motion import general
-from heygem.motion.calibration import quantile_match
+from heygem.motion.calibration import FAST_S, MAX_MOTION_GAIN, match_motion, quantile_match
+from heygem.motion.smoothing import gaussian_smooth
 from heygem.types import AudioAnalysis
 
 
@@ -87,6 +88,51 @@ def test_calibration_maps_onto_the_persons_own_range():
     assert (wider >= person.min(axis=0) - 1e-9).all() and (wider <= person.max(axis=0) + 1e-9).all()
     ramp = calibration.apply(np.repeat(np.linspace(-1, 1, 50)[:, None], 2, axis=1))
     assert (np.diff(ramp, axis=0) >= 0).all()
+
+
+def _fast_std(values: np.ndarray, fps: float) -> float:
+    return float(np.std(values - gaussian_smooth(values, FAST_S * fps)))
+
+
+def _gains(plan: np.ndarray, matched: np.ndarray, fps: float) -> np.ndarray:
+    """Per column, g where matched = plan + (g - 1) * plan's fast part (least squares)."""
+    fast = plan - gaussian_smooth(plan, FAST_S * fps, axis=0)
+    extra = ((matched - plan) * fast).sum(axis=0) / (fast * fast).sum(axis=0)
+    assert np.allclose(matched - plan, extra * fast, atol=1e-5)
+    return 1 + extra
+
+
+def test_planned_mouths_move_from_syllable_to_syllable_as_much_as_the_persons_own():
+    """A smooth plan's fast movement is scaled to the template's (syllables at 4 Hz over a slow
+    drift), the slow part kept; never scaled down, never beyond MAX_MOTION_GAIN, and pauses and
+    frames without a face do not count."""
+    fps, n = 25.0, 250
+    t = np.arange(n) / fps
+    slow, syllables = 0.1 + 0.03 * np.sin(2 * np.pi * 0.3 * t), np.sin(2 * np.pi * 4 * t)
+    opening = slow + 0.03 * syllables
+    opening[[30, 101, 202]] = np.nan  # face unseen: interpolated over
+    speaking = np.ones(n, bool)
+    plan = np.stack([slow + 0.015 * syllables, np.full(n, 1.3) + 0.01 * syllables], axis=1)
+    active = np.ones(n, bool)
+    matched = match_motion(plan, active, opening, speaking, fps)
+    assert matched.dtype == np.float32 and matched.shape == plan.shape
+    # about as much (the Gaussian passes part of a 4 Hz movement as slow, and that part is not scaled)
+    assert _fast_std(matched[:, 0], fps) == pytest.approx(_fast_std(slow + 0.03 * syllables, fps), rel=0.1)
+    gains = _gains(plan, matched, fps)
+    assert gains[0] > 1.5 and gains[1] == pytest.approx(gains[0], rel=1e-3)  # one gain for all columns
+    assert np.abs(np.convolve(matched[:, 0] - plan[:, 0], np.ones(25) / 25, "valid")).max() < 0.003  # slow part kept
+    lively = np.stack([slow + 0.06 * syllables, np.full(n, 1.3)], axis=1)
+    assert np.array_equal(match_motion(lively, active, opening, speaking, fps), lively)
+    nearly_still = np.stack([slow + 0.001 * syllables, np.full(n, 1.3)], axis=1)
+    livened = match_motion(nearly_still, active, opening, speaking, fps)
+    assert _gains(nearly_still, livened, fps)[0] == pytest.approx(MAX_MOTION_GAIN)
+    # the person's pauses (still) and the plan's closed stretches do not dilute either measure
+    opening_with_pause = np.concatenate([opening, np.full(n, 0.05)])
+    paused = match_motion(np.concatenate([plan, plan * 0 + plan.mean(axis=0)]), np.r_[active, np.zeros(n, bool)],
+                          opening_with_pause, np.r_[speaking, np.zeros(n, bool)], fps)
+    assert np.allclose(paused[:n // 2], matched[:n // 2], atol=1e-4)
+    # nothing to measure the person by: unchanged
+    assert np.array_equal(match_motion(plan, active, np.full(n, np.nan), speaking, fps), plan)
 
 
 def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_path, caplog):

@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..media.checks import written_whole
 from ..options import SPEAKERS, TEMPLATE_SYNCS
 from ..types import AudioAnalysis, MotionPlan
-from . import mouth_model
+from . import calibration, mouth_model
 from .smoothing import gaussian_smooth
 
 log = logging.getLogger("heygem.motion")
@@ -208,8 +208,6 @@ def _another_voice(predicted: np.ndarray, audio: AudioAnalysis, own: AudioAnalys
     general model hears that voice, not this one; on other voices both do worse
     (training/sync_eval.py). Timing plays no part, so the template's sync is not checked. Speech
     too short for the quantiles is calibrated on the template's soundtrack instead."""
-    from . import calibration
-
     speaking = valid & _aligned(own.speech, template.frame_count)
     heard = predicted[audio.speech]
     if min(len(heard), int(speaking.sum())) >= len(calibration.LEVELS):
@@ -233,7 +231,7 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     from as recorded (template_sync "keep": the learner then passes part of the offset on), or with
     its soundtrack moved back into sync first ("align"). Speech in another voice (speaker "other")
     goes to _another_voice instead."""
-    from . import calibration, general
+    from . import general
 
     model = general.load(weights)
     predicted = model.predict(audio)
@@ -272,8 +270,12 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     valid = template.has_face & np.all(np.isfinite(template.mouth[:, :-1]), axis=1)
     descriptors = template.mouth[valid]
     descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
+    active = mouth_active(audio) if active is None else active
     if motion == "learned":
         targets = learned_targets(template, audio, valid, descriptors, weights, template_sync, speaker)
+        own = _template_audio(template, audio.fps)
+        speaking = valid if own is None else valid & _aligned(mouth_active(own), len(valid))
+        targets = calibration.match_motion(targets, active, template.mouth[:, 0], speaking, float(audio.fps))
     else:
         targets = mouth_model.loudness_targets(audio.loudness, audio.speech, descriptors)
     low, high = np.percentile(descriptors, 1, axis=0), np.percentile(descriptors, 99, axis=0)
@@ -282,7 +284,7 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     if np.ptp(np.percentile(descriptors[:, 0], [5, 95])) < LITTLE_VARIETY:
         log.info("the template barely moves its mouth: the closest real mouths are opened by warping, following loudness")
         targets[:, 0] = rest[0] + SPEAKING_OPENING * mouth_model.loudness_rank(audio.loudness, audio.speech)
-    return closed_in_pauses(targets, mouth_active(audio) if active is None else active, rest)
+    return closed_in_pauses(targets, active, rest)
 
 
 def closed_in_pauses(targets: np.ndarray, active: np.ndarray, rest: np.ndarray) -> np.ndarray:
