@@ -8,8 +8,9 @@ recording's video, so a recording whose picture and sound are apart scores best 
 made from it repeats the offset. Users drive templates with new speech instead. Here the first
 60% of every clip (the evaluation's template) is driven by the last 40% of five recordings that
 are in sync (DRIVES, other speakers only), and each video's mouth opening is compared with the
-real opening of the person who spoke the drive: r at lag 0, and the lag where they agree best
-(positive: the video's mouth comes late). Each video's mouthbank uses a general model trained
+real opening of the person who spoke the drive: r at lag 0, the lag where they agree best
+(positive: the video's mouth comes late), and how often the mouth stands still in speech (`heygem
+eval`'s frozen%; the drives' own real mouths are the reference). Each video's mouthbank uses a general model trained
 without the template's speaker and without the drive's (as a user's template and speech are new to
 the shipped model; written once into DIR/pairs, ~12 minutes), once with each of SETTINGS. Only
 templates at the drives' frame rate take part, so that frames pair one to one.
@@ -30,11 +31,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # score the sources beside this script, not an installed copy
 
 from heygem import pipeline  # noqa: E402
+from heygem.analysis.audio import SAMPLE_RATE, analyze_audio  # noqa: E402
 from heygem.analysis.template import load_or_analyze  # noqa: E402
 from heygem.config import Settings  # noqa: E402
 from heygem.evaluation.devset import read_list  # noqa: E402
 from heygem.evaluation.metrics import pearson  # noqa: E402
+from heygem.evaluation.run import frozen_in_speech  # noqa: E402
 from heygem.evaluation.split import split_clip  # noqa: E402
+from heygem.media.decode import load_audio  # noqa: E402
 from heygem.media.encode import reproducible_files  # noqa: E402
 from heygem.options import GenerateOptions  # noqa: E402
 
@@ -107,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="heygem-sync-") as tmp:
         work = Path(tmp)
         splits = {e.file: split_clip(args.devset / e.file, work / Path(e.file).stem) for e in entries}
-        drives = {}
+        drives, speech, real_frozen = {}, {}, []
         for name in DRIVES:
             real = load_or_analyze(args.devset / name, settings)
             first = splits[name].first_truth_frame
             drives[name] = (real.video.fps, real.mouth[first:first + splits[name].truth_frames, 0])
+            speech[name] = analyze_audio(load_audio(splits[name].audio, SAMPLE_RATE), real.video.fps)
+            real_frozen.append(frozen_in_speech(drives[name][1], speech[name], load_or_analyze(splits[name].template, settings)))
         fps = {f for f, _ in drives.values()}
         (work / "out").mkdir()
         print(f"{'template <- drive':<44} {'apart':>5} " + " ".join(f"{'/'.join(s) + ' r, lag':>22}" for s in SETTINGS))
@@ -124,25 +130,30 @@ def main(argv: list[str] | None = None) -> int:
                 if speaker[name] == entry.speaker:
                     continue
                 weights = str(pair_model(args.held_out / "pairs", args.devset, args.cache, entry.speaker, speaker[name]))
-                scores, apart.seen = [], False
+                scores, frozen, apart.seen = [], [], False
                 for sync, speech_by in SETTINGS:
                     output = work / "out" / f"{Path(entry.file).stem}-{Path(name).stem}-{sync}-{speech_by}.mp4"
                     options = GenerateOptions(engine="mouthbank", mouth_weights=weights, template_sync=sync,
                                               speaker=speech_by)
                     pipeline.run(split.template, splits[name].audio, output, options, settings)
-                    scores.append(agreement(load_or_analyze(output, settings).mouth[:, 0], real))
-                rows.append((entry.file, apart.seen, scores))
+                    opening = load_or_analyze(output, settings).mouth[:, 0]
+                    scores.append(agreement(opening, real))
+                    frozen.append(frozen_in_speech(opening, speech[name], load_or_analyze(split.template, settings)))
+                rows.append((entry.file, apart.seen, scores, frozen))
                 pair = f"{Path(entry.file).stem[:20]} <- {Path(name).stem[:20]}"
                 print(f"{pair:<44} {'yes' if apart.seen else '':>5} " + " ".join(f"{r:16.2f} {lag:+5d}" for r, lag in scores),
                       flush=True)
     for label, chosen in (("all pairs", rows), ("templates apart", [r for r in rows if r[1]])):
         if chosen:
-            r = np.mean([[s[0] for s in scores] for _, _, scores in chosen], axis=0)
-            lag = np.mean([[abs(s[1]) for s in scores] for _, _, scores in chosen], axis=0)
-            print(f"{label} ({len(chosen)}): " + ", ".join(f"{s} r {a:.3f}, mean |lag| {b:.2f} frames"
-                                                         for s, a, b in zip(map("/".join, SETTINGS), r, lag)))
+            r = np.mean([[s[0] for s in scores] for _, _, scores, _ in chosen], axis=0)
+            lag = np.mean([[abs(s[1]) for s in scores] for _, _, scores, _ in chosen], axis=0)
+            frozen = np.nanmean([f for _, _, _, f in chosen], axis=0)
+            print(f"{label} ({len(chosen)}): " + ", ".join(f"{s} r {a:.3f}, mean |lag| {b:.2f} frames, frozen {c:.1%}"
+                                                         for s, a, b, c in zip(map("/".join, SETTINGS), r, lag, frozen)))
+    print(f"the drives' real mouths: frozen {np.nanmean(real_frozen):.1%}")
     print("r: the video's mouth opening against the real opening of the drive's speaker at lag 0; lag: where they "
-          "agree best (positive: the video's mouth late); apart: the plan found the template's picture and sound apart")
+          "agree best (positive: the video's mouth late); apart: the plan found the template's picture and sound apart; "
+          "frozen: the share of speech frames where the mouth stands still (heygem eval's frozen%)")
     return 0
 
 
