@@ -126,11 +126,13 @@ def test_planned_mouths_move_from_syllable_to_syllable_as_much_as_the_persons_ow
     nearly_still = np.stack([slow + 0.001 * syllables, np.full(n, 1.3)], axis=1)
     livened = match_motion(nearly_still, active, opening, speaking, fps)
     assert _gains(nearly_still, livened, fps)[0] == pytest.approx(MAX_MOTION_GAIN)
-    # the person's pauses (still) and the plan's closed stretches do not dilute either measure
-    opening_with_pause = np.concatenate([opening, np.full(n, 0.05)])
-    paused = match_motion(np.concatenate([plan, plan * 0 + plan.mean(axis=0)]), np.r_[active, np.zeros(n, bool)],
-                          opening_with_pause, np.r_[speaking, np.zeros(n, bool)], fps)
-    assert np.allclose(paused[:n // 2], matched[:n // 2], atol=1e-4)
+    # neither the person's pauses in the template (a still mouth) nor the plan's closed stretches
+    # dilute the movement they are measured by
+    with_pause = match_motion(plan, active, np.r_[opening, np.full(n, 0.05)], np.r_[speaking, np.zeros(n, bool)], fps)
+    assert np.allclose(with_pause, matched, atol=1e-4)
+    closed = match_motion(np.r_[plan, np.tile(plan.mean(axis=0), (n, 1))], np.r_[active, np.zeros(n, bool)],
+                          opening, speaking, fps)
+    assert np.allclose(closed[: n // 2], matched[: n // 2], atol=1e-4)
     # nothing to measure the person by: unchanged
     assert np.array_equal(match_motion(plan, active, np.full(n, np.nan), speaking, fps), plan)
 
