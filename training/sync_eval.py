@@ -10,10 +10,10 @@ made from it repeats the offset. Users drive templates with new speech instead. 
 are in sync (DRIVES, other speakers only), and each video's mouth opening is compared with the
 real opening of the person who spoke the drive: r at lag 0, the lag where they agree best
 (positive: the video's mouth comes late), and how often the mouth stands still in speech (`heygem
-eval`'s frozen%; the drives' own real mouths are the reference). Each video's mouthbank uses a general model trained
-without the template's speaker and without the drive's (as a user's template and speech are new to
-the shipped model; written once into DIR/pairs, ~12 minutes), once with each of SETTINGS. Only
-templates at the drives' frame rate take part, so that frames pair one to one.
+eval`'s frozen%; the drives' own real mouths are the reference). Each video's mouthbank uses a
+general model trained without the template's speaker and without the drive's (as a user's template
+and speech are new to the shipped model; written once into DIR/pairs, ~12 minutes), once with each
+of SETTINGS. Only templates at the drives' frame rate take part, so that frames pair one to one.
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             first = splits[name].first_truth_frame
             drives[name] = (real.video.fps, real.mouth[first:first + splits[name].truth_frames, 0])
             speech[name] = analyze_audio(load_audio(splits[name].audio, SAMPLE_RATE), real.video.fps)
-            real_frozen.append(frozen_in_speech(drives[name][1], speech[name], load_or_analyze(splits[name].template, settings)))
+            own_template = load_or_analyze(splits[name].template, settings)
+            real_frozen.append(frozen_in_speech(drives[name][1], speech[name], own_template))
         fps = {f for f, _ in drives.values()}
         (work / "out").mkdir()
         print(f"{'template <- drive':<44} {'apart':>5} " + " ".join(f"{'/'.join(s) + ' r, lag':>22}" for s in SETTINGS))
@@ -148,12 +149,13 @@ def main(argv: list[str] | None = None) -> int:
             r = np.mean([[s[0] for s in scores] for _, _, scores, _ in chosen], axis=0)
             lag = np.mean([[abs(s[1]) for s in scores] for _, _, scores, _ in chosen], axis=0)
             frozen = np.nanmean([f for _, _, _, f in chosen], axis=0)
-            print(f"{label} ({len(chosen)}): " + ", ".join(f"{s} r {a:.3f}, mean |lag| {b:.2f} frames, frozen {c:.1%}"
-                                                         for s, a, b, c in zip(map("/".join, SETTINGS), r, lag, frozen)))
+            print(f"{label} ({len(chosen)}): " + ", ".join(
+                f"{s} r {a:.3f}, mean |lag| {b:.2f} frames, frozen {c:.1%}"
+                for s, a, b, c in zip(map("/".join, SETTINGS), r, lag, frozen)))
     print(f"the drives' real mouths: frozen {np.nanmean(real_frozen):.1%}")
     print("r: the video's mouth opening against the real opening of the drive's speaker at lag 0; lag: where they "
-          "agree best (positive: the video's mouth late); apart: the plan found the template's picture and sound apart; "
-          "frozen: the share of speech frames where the mouth stands still (heygem eval's frozen%)")
+          "agree best (positive: the video's mouth late); apart: the plan found the template's picture and sound "
+          "apart; frozen: the share of speech frames where the mouth stands still (heygem eval's frozen%)")
     return 0
 
 
