@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for entry in entries:
             split = splits[entry.file]
-            if load_or_analyze(split.template, settings).video.fps not in fps:
+            template = load_or_analyze(split.template, settings)
+            if template.video.fps not in fps:
                 continue
             for name, (_, real) in drives.items():
                 if speaker[name] == entry.speaker:
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                     pipeline.run(split.template, splits[name].audio, output, options, settings)
                     opening = load_or_analyze(output, settings).mouth[:, 0]
                     scores.append(agreement(opening, real))
-                    frozen.append(frozen_in_speech(opening, speech[name], load_or_analyze(split.template, settings)))
+                    frozen.append(frozen_in_speech(opening, speech[name], template))
                 rows.append((entry.file, apart.seen, scores, frozen))
                 pair = f"{Path(entry.file).stem[:20]} <- {Path(name).stem[:20]}"
                 print(f"{pair:<44} {'yes' if apart.seen else '':>5} " + " ".join(f"{r:16.2f} {lag:+5d}" for r, lag in scores),

@@ -71,9 +71,10 @@ def match_motion(targets: np.ndarray, active: np.ndarray, opening: np.ndarray, s
         return targets
     frames = np.arange(len(opening))
     real = _fast(np.interp(frames, frames[seen], opening[seen]), fps)[speaking & seen].std()
-    planned = _fast(targets[:, 0].astype(np.float64), fps)[active[:len(targets)]].std()
+    fast = _fast(targets.astype(np.float64), fps)
+    planned = fast[active[:len(targets)], 0].std()
     if planned == 0 or real <= planned:
         return targets
     gain = min(real / planned, MAX_MOTION_GAIN)
     log.info("syllable-rate mouth movement scaled by %.2f to match this person's", gain)
-    return (targets + (gain - 1.0) * _fast(targets.astype(np.float64), fps)).astype(np.float32)
+    return (targets + (gain - 1.0) * fast).astype(np.float32)

@@ -220,8 +220,9 @@ def _another_voice(predicted: np.ndarray, audio: AudioAnalysis, own: AudioAnalys
     return to_person.apply(predicted)
 
 
-def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descriptors: np.ndarray,
-                    weights: str | None = None, template_sync: str = "keep", speaker: str = "template") -> np.ndarray:
+def learned_targets(template, audio: AudioAnalysis, own: AudioAnalysis | None, valid: np.ndarray,
+                    descriptors: np.ndarray, weights: str | None = None, template_sync: str = "keep",
+                    speaker: str = "template") -> np.ndarray:
     """The general model's mouth per output frame, calibrated to this person, averaged with a
     person-specific learner's by how well each predicts the template's own speech (the learner
     cross-validated on the template, the general model never saw it). The learner hears the
@@ -230,12 +231,11 @@ def learned_targets(template, audio: AudioAnalysis, valid: np.ndarray, descripto
     than the whole mapping again. A template whose picture and sound are clearly apart is learned
     from as recorded (template_sync "keep": the learner then passes part of the offset on), or with
     its soundtrack moved back into sync first ("align"). Speech in another voice (speaker "other")
-    goes to _another_voice instead."""
+    goes to _another_voice instead. own: the template's soundtrack analysed (_template_audio)."""
     from . import general
 
     model = general.load(weights)
     predicted = model.predict(audio)
-    own = _template_audio(template, audio.fps)
     if own is None:
         log.info("template has no usable soundtrack: calibrating the general mouth model on the driving audio")
         return calibration.quantile_match(predicted, descriptors).apply(predicted)
@@ -272,8 +272,8 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
     active = mouth_active(audio) if active is None else active
     if motion == "learned":
-        targets = learned_targets(template, audio, valid, descriptors, weights, template_sync, speaker)
         own = _template_audio(template, audio.fps)
+        targets = learned_targets(template, audio, own, valid, descriptors, weights, template_sync, speaker)
         speaking = valid if own is None else valid & _aligned(mouth_active(own), len(valid))
         targets = calibration.match_motion(targets, active, template.mouth[:, 0], speaking, float(audio.fps))
     else:
