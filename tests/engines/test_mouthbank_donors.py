@@ -47,3 +47,24 @@ def test_a_closer_real_opening_wins_over_a_large_stretch():
     free = choose_donors(target[None], desc, poses, usable, base, DonorCosts(warp_weight=0.0))
     priced = choose_donors(target[None], desc, poses, usable, base)
     assert free[0] == 10 and priced[0] == 40
+
+
+def test_a_closed_mouth_is_not_stretched_open():
+    """Donor A has the wanted shape but opens 0.04 eye distances too little, which the warp may add
+    for free to a parted mouth; donor B opens right but is wider. A parted A is stretched; a closed
+    A is not (its lips touch: stretching them opens nothing), so B is shown."""
+    from heygem.render.lipwarp import PARTED
+
+    rng = np.random.default_rng(1)
+    desc = rng.normal(size=(60, 9)) + 4  # other mouths: far from the wanted shape
+    desc[:, 0] = rng.uniform(0.0, 0.3, 60)  # opening, inter-ocular units
+    poses, usable, base = np.zeros((60, 3)), np.ones(60, bool), np.zeros(1, int)
+    chosen = {}
+    for a_open in (PARTED - 0.01, PARTED + 0.01):
+        target = np.zeros(9)
+        target[0] = a_open + 0.04
+        desc[10], desc[40] = target, target
+        desc[10, 0] = a_open  # A
+        desc[40, 1] = 2.0  # B
+        chosen[a_open < PARTED] = choose_donors(target[None], desc, poses, usable, base)[0]
+    assert chosen == {False: 10, True: 40}

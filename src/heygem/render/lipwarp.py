@@ -26,6 +26,11 @@ INNER_LIPS = (INNER_UPPER[1], INNER_LOWER[1])  # the lip centres, where they mee
 LOWER_LIP_BOTTOM = OUTER_LOWER[1]
 MAX_OPENING = 0.12
 """The most a mouth is opened beyond its donor (inter-ocular units): larger stretches look false."""
+PARTED = 0.03
+"""A donor mouth opened less than this (inter-ocular units: lips touching, or all but) has no gap
+to stretch: opening it stretches the seam between its lips, which reads as lip, not as an open
+mouth. On the development set's renders the face mesh saw 0.2-0.3 of the opening the warp added to
+such mouths and 0.7-0.8 of it on mouths opened wider (README, "Closed mouths are not warped open")."""
 PARTING_SEARCH = 0.02
 """How far beyond the inner-lip contours the parting row is looked for (inter-ocular units): on
 closed lips the two contours sit on the seam only to within a pixel or two."""

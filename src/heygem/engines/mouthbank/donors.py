@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...render.lipwarp import PARTED
+
 
 @dataclass(frozen=True)
 class DonorCosts:
@@ -29,8 +31,8 @@ class DonorCosts:
     mouths in silence (97% -> 96%) and the weakest recording (MEAD M026 0.17 -> 0.11)."""
     warp_free: float = 0.04
     """How much further (inter-ocular units; about 5 px on a 1080p head-and-shoulders shot) the lip
-    warp may open a donor at no extra cost: a stretch that small looks real. Closing needs no such
-    limit (it only drops rows of the donor's own gap)."""
+    warp may open a parted donor (render/lipwarp.PARTED) at no extra cost: a stretch that small
+    looks real. Closing needs no such limit (it only drops rows of the donor's own gap)."""
     warp_weight: float = 1.0
     """Cost per (warp_free)^2 of opening beyond warp_free: twice the free amount costs about as
     much as a cut, so a closer real mouth wins over a stretch that would show, while runs of real
@@ -87,8 +89,10 @@ def choose_donors(
         return shape + costs.pose_weight * pose + warp_cost(rows, frames) + np.where(usable[frames], 0.0, 1e6)
 
     def warp_cost(rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
-        """What the lip warp would have to open beyond the free amount (see render/lipwarp.py)."""
-        excess = np.maximum(targets[rows, 0][:, None] - desc[frames, 0] - costs.warp_free, 0.0)
+        """What the lip warp would have to open beyond the free amount (see render/lipwarp.py);
+        a closed mouth has no gap to stretch, so none of its opening is free."""
+        free = np.where(desc[frames, 0] >= PARTED, costs.warp_free, 0.0)
+        excess = np.maximum(targets[rows, 0][:, None] - desc[frames, 0] - free, 0.0)
         return costs.warp_weight * (excess / costs.warp_free) ** 2
 
     k = min(costs.candidates, len(pool))
