@@ -1,6 +1,7 @@
 import numpy as np
 
 from heygem.engines.mouthbank.donors import DonorCosts, choose_donors
+from heygem.render.lipwarp import PARTED
 
 
 def make_template(n=200, seed=0):
@@ -53,8 +54,6 @@ def test_a_closed_mouth_is_not_stretched_open():
     """Donor A has the wanted shape but opens 0.04 eye distances too little, which the warp may add
     for free to a parted mouth; donor B opens right but is wider. A parted A is stretched; a closed
     A is not (its lips touch: stretching them opens nothing), so B is shown."""
-    from heygem.render.lipwarp import PARTED
-
     rng = np.random.default_rng(1)
     desc = rng.normal(size=(60, 9)) + 4  # other mouths: far from the wanted shape
     desc[:, 0] = rng.uniform(0.0, 0.3, 60)  # opening, inter-ocular units
