@@ -95,9 +95,11 @@ def _fast_std(values: np.ndarray, fps: float) -> float:
 
 
 def _gains(plan: np.ndarray, matched: np.ndarray, fps: float) -> np.ndarray:
-    """Per column, g where matched = plan + (g - 1) * plan's fast part (least squares)."""
+    """Per column, g where matched = plan + (g - 1) * plan's fast part (least squares); 1 for a
+    column without a fast part (a constant one: it must come back unchanged)."""
     fast = plan - gaussian_smooth(plan, FAST_S * fps, axis=0)
-    extra = ((matched - plan) * fast).sum(axis=0) / (fast * fast).sum(axis=0)
+    power = (fast * fast).sum(axis=0)
+    extra = np.divide(((matched - plan) * fast).sum(axis=0), power, out=np.zeros_like(power), where=power > 0)
     assert np.allclose(matched - plan, extra * fast, atol=1e-5)
     return 1 + extra
 
