@@ -32,7 +32,7 @@ from heygem.config import Settings  # noqa: E402
 from heygem.evaluation.devset import read_list  # noqa: E402
 from heygem.evaluation.judge import dlib_judge  # noqa: E402
 from heygem.evaluation.metrics import pearson  # noqa: E402
-from heygem.evaluation.split import template_cut  # noqa: E402
+from heygem.evaluation.split import first_sample, template_cut  # noqa: E402
 from heygem.media.decode import load_soundtrack  # noqa: E402
 from heygem.motion import general  # noqa: E402
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         model = general.load(args.held_out / f"{entry.speaker}.npz")
         face = load_or_analyze(clip, settings)
         first = template_cut(face.frame_count) if args.drives else 0
-        sound = load_soundtrack(clip, SAMPLE_RATE)[int(round(first / float(face.video.fps) * SAMPLE_RATE)):]
+        sound = load_soundtrack(clip, SAMPLE_RATE)[first_sample(first, face.video.fps):]
         predicted = model.predict(analyze_audio(sound, face.video.fps))[:, 0]
         n = min(len(predicted), face.frame_count - first)
         scores = (pearson(predicted[:n], face.mouth[first:first + n, 0]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -43,6 +44,11 @@ def template_cut(frame_count: int, template_share: float = TEMPLATE_SHARE) -> in
     return int(frame_count * template_share)
 
 
+def first_sample(frame: int, fps: Fraction) -> int:
+    """Where a video frame starts in the SAMPLE_RATE soundtrack: the drive of a clip cut at frame."""
+    return int(round(frame / float(fps) * SAMPLE_RATE))
+
+
 def split_clip(clip: Path, folder: Path, template_share: float = TEMPLATE_SHARE, noise_db: float | None = None) -> Split:
     """noise_db: white noise this far below the speech added to the driving audio (not the template's)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,7 +56,7 @@ def split_clip(clip: Path, folder: Path, template_share: float = TEMPLATE_SHARE,
     with VideoSource(clip) as source:
         info = source.info
         cut = template_cut(info.frame_count, template_share)
-        cut_sample = int(round(cut / float(info.fps) * SAMPLE_RATE))
+        cut_sample = first_sample(cut, info.fps)
         template_audio = write_wav(folder / "template.wav", samples[:cut_sample])
         drive = samples[cut_sample:] if noise_db is None else with_noise(samples[cut_sample:], noise_db, info.fps)
         audio = write_wav(folder / "drive.wav", drive)
