@@ -44,3 +44,4 @@ def test_the_probe_prints_a_row_per_soundtrack(devset):
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith("es_woman.mp4")]
     assert [row[1] for row in rows] == ["+0", "+4", "-4"]
     assert rows[0][2] == "+0"  # the recorded soundtrack agrees with itself at lag 0
+    assert all(np.isfinite([float(x) for x in row[3:]]).all() for row in rows)  # the plan's scores and weight read
