@@ -1,6 +1,6 @@
 """The general model's leave-one-speaker-out r against two landmarkers' openings.
 
-    python training/judge_held_out.py --held-out DIR [--devset ../shared/devset] [--drives]
+    python training/judge_held_out.py --held-out DIR [--devset ../shared/devset] [--drives] [--clips FILE ...]
 
 train_mouth_model.py scores its models against MediaPipe's mouth openings, the landmarker the
 model learns from. This scores the same held-out models (`train_mouth_model.py --held-out DIR`:
@@ -45,12 +45,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="data folder for the face analyses (the training's own cache)")
     parser.add_argument("--drives", action="store_true",
                         help="score the evaluation's drives (each clip's last 40%%, analysed alone), not whole clips")
+    parser.add_argument("--clips", nargs="*", help="only these files of LIST.tsv (a quick check)")
     args = parser.parse_args(argv)
     settings, judge = Settings(data_dir=args.cache), dlib_judge()
     speakers: dict[str, list[tuple[float, float]]] = {}
     language = {}
     print(f"{'clip':<28} {'mediapipe':>9} {'dlib':>6}")
     for entry in read_list(args.devset):
+        if args.clips and entry.file not in args.clips:
+            continue
         clip = args.devset / entry.file
         model = general.load(args.held_out / f"{entry.speaker}.npz")
         face = load_or_analyze(clip, settings)
