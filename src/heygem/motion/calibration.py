@@ -5,7 +5,8 @@ Quantile matching turns that into this person's numbers: the q-th quantile of th
 over the template's own speech becomes the q-th quantile of the template's real mouths, column
 by column. The mapping is monotone (more open stays more open) and never leaves the range of
 mouths the template really shows, so the engine always finds real mouths to show. Speech in
-another voice than the template's is matched from its own output instead (plan._another_voice).
+another voice than the template's is calibrated from its own output instead, by mean and spread
+(linear_match, plan._another_voice).
 The model's output is an average over what the sound may mean, so it also moves more smoothly than
 a real mouth; match_motion gives its syllable-rate movement back the size this person's has.
 """
@@ -13,6 +14,7 @@ a real mouth; match_motion gives its syllable-rate movement back the size this p
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +29,8 @@ LEVELS = np.linspace(0.0, 1.0, 51)
 
 @dataclass(frozen=True)
 class Calibration:
-    predicted: np.ndarray  # (len(LEVELS), D) quantiles of the model's output, increasing per column
-    person: np.ndarray  # (len(LEVELS), D) the same quantiles of the person's real descriptors
+    predicted: np.ndarray  # (k, D) model outputs, increasing per column (quantile_match: its quantiles)
+    person: np.ndarray  # (k, D) the person's descriptors they map onto (quantile_match: the same quantiles)
 
     def apply(self, predicted: np.ndarray) -> np.ndarray:
         """(n, D) model output -> (n, D) descriptors in this person's range."""
@@ -45,6 +47,25 @@ def quantile_match(predicted: np.ndarray, descriptors: np.ndarray) -> Calibratio
     # np.interp needs strictly increasing x: ties (a flat stretch of outputs) get a tiny slope.
     model_q = np.maximum.accumulate(model_q + 1e-6 * np.arange(len(LEVELS))[:, None], axis=0)
     return Calibration(model_q.astype(np.float64), person_q.astype(np.float64))
+
+
+def linear_match(predicted: np.ndarray, descriptors: np.ndarray) -> Calibration:
+    """Calibration that moves and scales the model's output onto the person's mean and spread,
+    column by column, held within the range of their real mouths (np.interp holds the ends). For
+    speech in another voice: a few seconds of template often hold clumps of near-equal mouths, and
+    the quantile map sends every "more open than usual" onto such a clump, so the mouth stands still
+    through a phrase (README, "Another voice"). Same arguments as quantile_match."""
+    with warnings.catch_warnings():  # a column the template never shows (all NaN) maps onto 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        person_mean, person_spread = np.nanmean(descriptors, axis=0), np.nanstd(descriptors, axis=0)
+        low, high = np.nanmin(descriptors, axis=0), np.nanmax(descriptors, axis=0)
+    person_mean, person_spread, low, high = (np.nan_to_num(v) for v in (person_mean, person_spread, low, high))
+    mean, spread = predicted.mean(axis=0), predicted.std(axis=0)
+    # the model's outputs that land on the person's lowest and highest mouth
+    scale = spread / np.maximum(person_spread, 1e-9)
+    ends = np.stack([mean + (low - person_mean) * scale, mean + (high - person_mean) * scale])
+    ends = np.stack([np.minimum(ends[0], mean - 1e-6), np.maximum(ends[1], mean + 1e-6)])  # np.interp: increasing
+    return Calibration(ends.astype(np.float64), np.stack([low, high]).astype(np.float64))
 
 
 FAST_S = 0.08

@@ -203,17 +203,18 @@ def _in_sync(own: AudioAnalysis, own_predicted: np.ndarray, template, valid: np.
 def _another_voice(predicted: np.ndarray, audio: AudioAnalysis, own: AudioAnalysis, own_predicted: np.ndarray,
                    template, valid: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
     """Mouths for speech in another voice than the template's: the general model alone, its output
-    over the new speech matched quantile by quantile to this person's mouths while they speak. The
-    person-specific learner learned the template's voice, and the template's soundtrack says how the
-    general model hears that voice, not this one; on other voices both do worse
-    (training/sync_eval.py). Timing plays no part, so the template's sync is not checked. Speech
-    too short for the quantiles is calibrated on the template's soundtrack instead."""
+    over the new speech moved and scaled onto this person's mouths while they speak (their mean and
+    spread; calibration.linear_match says why not quantile by quantile). The person-specific learner
+    learned the template's voice, and the template's soundtrack says how the general model hears
+    that voice, not this one; on other voices both do worse (training/sync_eval.py). Timing plays
+    no part, so the template's sync is not checked. Speech of fewer than len(LEVELS) speech frames
+    (2 s at 25 fps) is calibrated on the template's soundtrack instead."""
     speaking = valid & _aligned(own.speech, template.frame_count)
     heard = predicted[audio.speech]
     if min(len(heard), int(speaking.sum())) >= len(calibration.LEVELS):
-        to_person, on = calibration.quantile_match(heard, template.mouth[speaking]), "the new speech"
+        to_person, on = calibration.linear_match(heard, template.mouth[speaking]), "the new speech"
     else:
-        to_person, on = calibration.quantile_match(own_predicted[valid], descriptors), "the template's soundtrack"
+        to_person, on = calibration.linear_match(own_predicted[valid], descriptors), "the template's soundtrack"
     log.info("mouth: general model calibrated to this person on %s (r(open) %.2f on the template); the new "
              "speech is another voice, so no person-specific model of the template's voice", on,
              _pearson(own_predicted[valid, 0], descriptors[:, 0]))
