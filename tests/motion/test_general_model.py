@@ -183,8 +183,8 @@ def test_another_voice_gets_the_calibrated_general_model_without_the_person_lear
                                                                                    monkeypatch):
     """The person-specific learner learned this person's voice; speech in another voice is mapped by
     the general model alone, its output over the new speech moved and scaled onto the person's
-    mouths while they speak (training/sync_eval.py: closer on other voices). Speech too short for that is
-    calibrated on the template's soundtrack."""
+    mouths while they speak (training/sync_eval.py: closer on other voices). Speech too short for
+    that is calibrated on the template's soundtrack."""
     from heygem.analysis.audio import SAMPLE_RATE, analyze_audio
     from heygem.analysis.template import load_or_analyze
     from heygem.config import Settings
@@ -213,7 +213,7 @@ def test_another_voice_gets_the_calibrated_general_model_without_the_person_lear
     assert other[audio.speech, 0].std() > 0.2 * real.std()  # the mouth moves with the speech
     own = template.cache_dir / "soundtrack.npz"  # the template's speech frames, as the plan found them
     speaking = _aligned(np.load(own)["speech"], template.frame_count) & template.has_face
-    # as open as this person speaks (calibrated on the template's soundtrack instead: 1.3 std off here)
+    # as open as this person speaks (calibrated on the template's soundtrack instead: 0.9 std off here)
     assert abs(other[audio.speech, 0].mean() - np.nanmean(template.mouth[speaking, 0])) < 0.15 * real.std()
     assert np.abs(other - own_voice).max() > 0.01  # the learner counted for the template's own voice
     with pytest.raises(InputError, match="unknown speaker"):
