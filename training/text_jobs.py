@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     templates = sorted((args.testmedia / "video").glob("*.mp4"))
     templates = [t for t in templates if args.templates is None or t.name in args.templates]
+    if not templates:
+        parser.error(f"no such template videos in {args.testmedia / 'video'}")
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch)
         settings = Settings(data_dir=out / "data")
