@@ -49,6 +49,10 @@ SYNC_MARGIN = 0.1
 noisy peaks. On the development set's whole clips (the shipped model) this names six of the seven
 recordings found out of sync by 3-5 frames (not de_man_anchor, where the shipped model peaks at 2
 frames) and none of the others (README, "Templates out of sync")."""
+ANOTHER_VOICE_FRAMES = 51
+"""Speech in another voice is calibrated on its own output from this many speech frames on (2 s at
+25 fps), shorter speech on the template's soundtrack: from 25 or 12 frames the evaluation's drives
+read lower (training/README.md)."""
 
 SOUNDTRACK_VERSION = 1
 """Of the template soundtrack's analysis kept in the template's cache folder: bump it when the
@@ -207,11 +211,11 @@ def _another_voice(predicted: np.ndarray, audio: AudioAnalysis, own: AudioAnalys
     spread; calibration.linear_match says why not quantile by quantile). The person-specific learner
     learned the template's voice, and the template's soundtrack says how the general model hears
     that voice, not this one; on other voices both do worse (training/sync_eval.py). Timing plays
-    no part, so the template's sync is not checked. Speech of fewer than len(LEVELS) speech frames
-    (2 s at 25 fps) is calibrated on the template's soundtrack instead."""
+    no part, so the template's sync is not checked. Speech of fewer than ANOTHER_VOICE_FRAMES speech
+    frames is calibrated on the template's soundtrack instead."""
     speaking = valid & _aligned(own.speech, template.frame_count)
     heard = predicted[audio.speech]
-    if min(len(heard), int(speaking.sum())) >= len(calibration.LEVELS):
+    if min(len(heard), int(speaking.sum())) >= ANOTHER_VOICE_FRAMES:
         to_person, on = calibration.linear_match(heard, template.mouth[speaking]), "the new speech"
     else:
         to_person, on = calibration.linear_match(own_predicted[valid], descriptors), "the template's soundtrack"
