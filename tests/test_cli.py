@@ -16,7 +16,7 @@ def test_generate_prints_summary(tmp_path, tiny_media, capsys):
                  "-o", str(out), "--engine", "test-mark", "--device", "cpu"])
     printed = capsys.readouterr().out
     assert code == 0 and out.stat().st_size > 1000
-    assert "No usable GPU" in printed and "50 frames at 25.00 fps" in printed and "on cpu" in printed
+    assert "No usable GPU" in printed and "50 frames (2.0 s of video at 25.00 fps)" in printed and "on cpu" in printed
 
 
 def test_bad_input_exits_2_naming_the_file(tmp_path, tiny_media, capsys):

@@ -134,7 +134,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if result.subtitles is not None:
         print(f"wrote {result.subtitles}")
     print(
-        f"wrote {result.output}: {result.frames} frames at {float(result.fps):.2f} fps, "
-        f"{result.seconds:.1f} s ({result.render_fps:.1f} frames/s) on {result.device}, engine {result.engine}"
+        f"wrote {result.output}: {result.frames} frames ({result.frames / float(result.fps):.1f} s of video at "
+        f"{float(result.fps):.2f} fps), made in {result.seconds:.1f} s ({result.render_fps:.1f} frames/s) on "
+        f"{result.device}, engine {result.engine}"
     )
     return 0
