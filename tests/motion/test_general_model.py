@@ -169,6 +169,7 @@ def test_real_speech_drives_the_mouth_through_the_general_model(testmedia, tmp_p
         targets = mouth_targets(template, audio, "learned")
     choice = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mouth: ")]
     assert len(choice) == 1 and "weighted" in choice[0]
+    assert any(r.getMessage().startswith("template: 4.9 s of the person") for r in caplog.records)  # asks for 10 s
     general_r, person_r, general_w, person_w = (float(x) for x in re.findall(r"-?\d\.\d\d", choice[0]))
     assert abs(person_w - person_weight(general_r, person_r)) < 0.03 and abs(general_w + person_w - 1) < 0.011
     opening = targets[:, 0]
@@ -207,6 +208,7 @@ def test_another_voice_gets_the_calibrated_general_model_without_the_person_lear
         mouth_targets(template, analyze_audio(samples[:SAMPLE_RATE], template.video.fps), "learned", speaker="other")
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mouth: ")]
     assert all("another voice" in line and "weighted" not in line for line in said)
+    assert not any(r.getMessage().startswith("template: ") for r in caplog.records)  # its length is the learner's concern
     assert "on the new speech" in said[0] and "on the template's soundtrack" in said[1]  # 1 s: too short
     real = template.mouth[template.has_face, 0]
     assert real.min() - 1e-6 <= other[:, 0].min() and other[:, 0].max() <= real.max() + 1e-6

@@ -53,6 +53,10 @@ ANOTHER_VOICE_FRAMES = 51
 """Speech in another voice is calibrated on its own output from this many speech frames on (2 s at
 25 fps), shorter speech on the template's soundtrack: from 25 or 12 frames the evaluation's drives
 read lower (training/README.md)."""
+SHORT_TEMPLATE_S = 10.0
+"""A template with fewer seconds than this of the person on screen gives the person-specific learner
+little to learn from (README, "How the default engine works": planned r 0.25 from 2 s, 0.39 from 8
+s, 0.53 from 11-36 s); the log asks for a longer one."""
 
 SOUNDTRACK_VERSION = 1
 """Of the template soundtrack's analysis kept in the template's cache folder: bump it when the
@@ -277,6 +281,10 @@ def mouth_targets(template, audio: AudioAnalysis, motion: str = "learned", activ
     descriptors = np.where(np.isfinite(descriptors), descriptors, np.nanmean(descriptors, axis=0))
     active = mouth_active(audio) if active is None else active
     if motion == "learned":
+        seen_s = valid.sum() / float(audio.fps)
+        if speaker == "template" and seen_s < SHORT_TEMPLATE_S:
+            log.info("template: %.1f s of the person; the mouths follow their speech more closely from a "
+                     "template of %g s or more", seen_s, SHORT_TEMPLATE_S)
         own = _template_audio(template, audio.fps)
         targets = learned_targets(template, audio, own, valid, descriptors, weights, template_sync, speaker)
         speaking = valid if own is None else valid & _aligned(mouth_active(own), len(valid))
