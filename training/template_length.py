@@ -35,6 +35,7 @@ from heygem.evaluation.split import first_sample, split_clip, write_wav  # noqa:
 from heygem.media.decode import VideoSource, load_audio, load_soundtrack  # noqa: E402
 from heygem.media.encode import VideoWriter  # noqa: E402
 from heygem.motion.plan import mouth_targets  # noqa: E402
+from heygem.types import AudioAnalysis  # noqa: E402
 from template_offset import _PlanLog  # noqa: E402
 
 CLIPS = ("en_man_60s.mp4", "en_obama_address.mp4", "fr_man.mp4", "en_woman_senator.mp4", "en_woman_may.mp4",
@@ -58,12 +59,14 @@ def last_seconds(clip: Path, cut: int, seconds: float, folder: Path) -> Path | N
     return path
 
 
-def planned_r(template_path: Path, drive: Path, truth: np.ndarray, weights: Path, speaker: str,
-              settings: Settings) -> float:
-    template = load_or_analyze(template_path, settings)
+def drive_analysis(drive: Path, fps) -> AudioAnalysis:
+    """The drive heard as a job hears it, at the templates' frame rate (once per clip)."""
     samples = load_audio(drive, SAMPLE_RATE)
-    speech = analyze_audio(samples, template.video.fps)
-    speech = replace(speech, phones=phone_shares(samples, template.video.fps, speech.frame_count))
+    speech = analyze_audio(samples, fps)
+    return replace(speech, phones=phone_shares(samples, fps, speech.frame_count))
+
+
+def planned_r(template, speech: AudioAnalysis, truth: np.ndarray, weights: Path, speaker: str) -> float:
     opening = mouth_targets(template, speech, weights=str(weights), speaker=speaker)[:, 0]
     n = min(len(opening), len(truth))
     known = np.isfinite(truth[:n])
@@ -100,13 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         templates = [(f"{s:g} s", last_seconds(args.devset / clip, split.first_truth_frame, s, folder / f"{s:g}s"))
                      for s in args.lengths]
         templates.append((f"all {split.first_truth_frame / float(whole.video.fps):.0f} s", split.template))
+        speech = drive_analysis(split.audio, whole.video.fps)  # every template keeps the clip's frame rate
         for label, path in templates:
             if path is None:
                 continue
+            template = load_or_analyze(path, settings)
             plan_log.scores = ()
-            own = planned_r(path, split.audio, truth, weights, "template", settings)
+            own = planned_r(template, speech, truth, weights, "template")
             learned = "  ".join(f"{v:.2f}" for v in plan_log.scores[:2] + plan_log.scores[3:]) or "no learner"
-            other = planned_r(path, split.audio, truth, weights, "other", settings)
+            other = planned_r(template, speech, truth, weights, "other")
             print(f"{clip:<24} {label:>8} {own:9.3f} {other:6.3f}   {learned}", flush=True)
     return 0
 
